@@ -1,0 +1,293 @@
+"""MCTS: search a GameState with the C tree, choose a move, reuse the tree.
+
+    mcts = MCTS(evaluator, MCTSConfig(num_simulations=800), rng=np.random.default_rng(0))
+    result = mcts.search(game)              # or search(game, seconds=1.0)
+    action = mcts.choose(result, game)      # temperature, resignation, passing rules
+    for info in result.moves[:3]:
+        print(info.action, info.visits, info.winrate, info.pv)
+
+The evaluator is anything with `evaluate(batch) -> (priors, values)` (see _tree.LeafBatch for
+the batch's arrays); UniformEvaluator and RolloutEvaluator run in C.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..coords import BLACK, EMPTY, neighbors
+from ._tree import LeafBatch, Tree, search_many
+from .config import MCTSConfig
+
+RESIGN = -1
+"""The action an agent returns to resign."""
+
+
+@dataclass
+class MoveInfo:
+    """Search statistics of one root move; q and winrate are from the side to move's view."""
+
+    action: int
+    visits: int
+    q: float
+    prior: float
+    pv: list[int] = field(default_factory=list)
+
+    @property
+    def winrate(self) -> float:
+        return 0.5 if math.isnan(self.q) else (self.q + 1.0) / 2.0
+
+    @property
+    def lcb(self) -> float:
+        """Lower confidence bound of the win rate (normal approximation, 95%)."""
+        if self.visits == 0:
+            return 0.0
+        w = self.winrate
+        return max(0.0, w - 1.96 * math.sqrt(max(w * (1 - w), 1e-4) / self.visits))
+
+
+@dataclass
+class SearchResult:
+    """What one search found. `pi` is the visit distribution over N*N+1 actions (the
+    AlphaGo Zero policy target), `moves` the visited root moves by decreasing visits."""
+
+    size: int
+    to_play: int
+    root_value: float
+    simulations: int
+    visits: np.ndarray
+    prior: np.ndarray
+    q: np.ndarray
+    moves: list[MoveInfo]
+    elapsed: float
+    nodes: int
+
+    @property
+    def pi(self) -> np.ndarray:
+        total = self.visits.sum()
+        return self.visits / total if total else self.visits.astype(np.float64)
+
+    @property
+    def best(self) -> int:
+        return self.moves[0].action if self.moves else self.size * self.size
+
+    @property
+    def winrate(self) -> float:
+        return (self.root_value + 1.0) / 2.0
+
+
+def _stone_history(game, length: int) -> tuple[list[int], np.ndarray]:
+    """Stone hashes of every position of the game (for superko) and the stones of the
+    current position and the `length - 1` before it."""
+    if hasattr(game, "stone_hashes"):
+        hashes = list(game.stone_hashes())
+    else:
+        hashes = [game.board.hash]
+    n = game.size * game.size
+    recent = np.zeros((length, n), dtype=np.int8)
+    if length > 1 and hasattr(game, "recent_stones"):
+        recent[:] = game.recent_stones(length)
+    else:
+        recent[0] = game.board.stones()
+    return hashes, recent
+
+
+def territory_owner(board) -> np.ndarray:
+    """Tromp-Taylor owner of every point: the stone's colour, or for an empty point the one
+    colour its region touches (EMPTY when it touches both or none)."""
+    size = board.size
+    stones = board.stones()
+    owner = stones.astype(np.int8).copy()
+    seen = np.zeros(size * size, dtype=bool)
+    for start in range(size * size):
+        if stones[start] != EMPTY or seen[start]:
+            continue
+        region, border, stack = [], 0, [start]
+        seen[start] = True
+        while stack:
+            p = stack.pop()
+            region.append(p)
+            for q in neighbors(p, size):
+                if stones[q] == EMPTY:
+                    if not seen[q]:
+                        seen[q] = True
+                        stack.append(q)
+                else:
+                    border |= int(stones[q])
+        owner[region] = border if border in (1, 2) else EMPTY
+    return owner
+
+
+class MCTS:
+    """AlphaGo Zero / AlphaGo Lee Monte Carlo tree search over one game at a time.
+
+    The tree is kept between moves: when the next search is of a game that continues the
+    previous one by a few moves, the subtree of those moves is reused (AlphaGo Zero, Methods:
+    "the child node corresponding to the played action becomes the new root node").
+    """
+
+    def __init__(self, evaluator, config: MCTSConfig | None = None, rng=None, rollout_policy=None):
+        self.evaluator = evaluator
+        self.config = config or MCTSConfig()
+        self.rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+        self.rollout_policy = rollout_policy
+        self.history_length = int(getattr(evaluator, "history_length", 1))
+        self._tree: Tree | None = None
+        self._tree_key = None  # (size, komi, history list) the tree's root stands for
+        self._batch: LeafBatch | None = None
+
+    # ------------------------------------------------------------------ the tree
+    def reset(self) -> None:
+        """Forget the tree (a new game, or a position set up by hand)."""
+        self._tree_key = None
+
+    def _prepare(self, game) -> Tree:
+        cfg = self.config
+        key = (game.size, game.rules.komi, game.rules.superko)
+        history = list(game.history)
+        reused = False
+        if (self._tree is not None and self._tree_key is not None and self._tree_key[0] == key
+                and self._tree.size == game.size):
+            old = self._tree_key[1]
+            if len(history) >= len(old) and history[: len(old)] == old and len(history) - len(old) <= 8:
+                reused = True
+                for _, action in history[len(old):]:
+                    if not self._tree.reuse(action):
+                        reused = False
+                        break
+        if self._tree is None or self._tree.size != game.size or self._tree.hist_len != self.history_length:
+            self._tree = Tree(game.size, cfg, komi=game.rules.komi, rng=self.rng,
+                              rollout_policy=self.rollout_policy, history_length=self.history_length)
+            reused = False
+        elif not reused or self._tree_key[0] != key:
+            # komi or rules changed, or an unrelated position: a new tree with the new komi
+            self._tree = Tree(game.size, cfg, komi=game.rules.komi, rng=self.rng,
+                              rollout_policy=self.rollout_policy, history_length=self.history_length)
+            reused = False
+        hashes, recent = _stone_history(game, self.history_length)
+        self._tree.set_position(game.board, game.to_play, game.consecutive_passes, hashes, recent,
+                                superko=game.rules.superko != "simple", keep_tree=reused)
+        self._tree_key = (key, history)
+        return self._tree
+
+    @property
+    def tree(self) -> Tree | None:
+        return self._tree
+
+    # ------------------------------------------------------------------ search
+    def search(self, game, num_simulations: int | None = None, seconds: float | None = None,
+               callback=None, callback_interval: float = 0.1) -> SearchResult:
+        """Search `game` for `num_simulations` more simulations (default: the config's), or for
+        `seconds` of wall time when given. `callback(result)` is called about every
+        `callback_interval` seconds with the partial result (GTP's lz-analyze uses it); a
+        callback that returns True stops the search."""
+        if game.is_over():
+            raise ValueError("cannot search a finished game")
+        cfg = self.config
+        tree = self._prepare(game)
+        start = time.monotonic()
+        sims_before = tree.root_visits
+        if not tree.root_expanded:
+            self._run(tree, 1, 0.0)
+        if cfg.dirichlet_epsilon > 0 and tree.root_child_count > 0:
+            alpha = cfg.dirichlet_alpha or 10.0 / (game.size * game.size)
+            noise = self.rng.dirichlet([alpha] * tree.root_child_count)
+            tree.apply_root_noise(noise, cfg.dirichlet_epsilon)
+        if seconds is not None:
+            deadline = start + seconds
+            chunk = max(cfg.leaves_per_batch, 16)
+            next_callback = start + callback_interval
+            while time.monotonic() < deadline and not tree.full:
+                self._run(tree, chunk, deadline)
+                if callback is not None and time.monotonic() >= next_callback:
+                    next_callback = time.monotonic() + callback_interval
+                    if callback(self._result(game, tree, start)):
+                        break
+                if num_simulations is not None and tree.root_visits - sims_before >= num_simulations:
+                    break
+        else:
+            total = cfg.num_simulations if num_simulations is None else num_simulations
+            remaining = total - (tree.root_visits - sims_before)
+            if callback is None:
+                self._run(tree, remaining, 0.0)
+            else:
+                next_callback = start + callback_interval
+                while remaining > 0 and not tree.full:
+                    before = tree.root_visits
+                    self._run(tree, min(remaining, max(cfg.leaves_per_batch, 64)), 0.0)
+                    remaining -= tree.root_visits - before
+                    if time.monotonic() >= next_callback:
+                        next_callback = time.monotonic() + callback_interval
+                        if callback(self._result(game, tree, start)):
+                            break
+                    if tree.root_visits == before:
+                        break
+        return self._result(game, tree, start)
+
+    def _run(self, tree: Tree, sims: int, deadline: float) -> None:
+        if sims <= 0:
+            return
+        if self._batch is None or self._batch.size != tree.size:
+            self._batch = LeafBatch(tree.size, self.history_length, self.config.leaves_per_batch + 1)
+        search_many([tree], self.evaluator, sims, self.config.leaves_per_batch, self._batch, deadline)
+
+    def _result(self, game, tree: Tree, start: float) -> SearchResult:
+        n = game.size * game.size + 1
+        moves, visits, q, prior = tree.root_children()
+        v = np.zeros(n, dtype=np.int64)
+        qq = np.full(n, np.nan)
+        pp = np.zeros(n)
+        v[moves] = visits
+        qq[moves] = q
+        pp[moves] = prior
+        order = sorted(range(len(moves)), key=lambda i: (-visits[i], -np.nan_to_num(q[i], nan=-2), -prior[i]))
+        infos = [
+            MoveInfo(int(moves[i]), int(visits[i]), float(q[i]), float(prior[i]),
+                     tree.principal_variation(int(moves[i])))
+            for i in order if visits[i] > 0
+        ]
+        return SearchResult(game.size, game.to_play, tree.root_value(), int(tree.root_visits), v, pp, qq,
+                            infos, time.monotonic() - start, tree.used)
+
+    # ------------------------------------------------------------------ move choice
+    def choose(self, result: SearchResult, game) -> int:
+        """The move to play after `result`: resign, a forced pass, a sample from the visits
+        (temperature, early in the game) or the most visited move."""
+        cfg = self.config
+        n = game.size * game.size
+        if not result.moves:
+            return n
+        if (cfg.resign_threshold is not None and game.move_number >= cfg.resign_min_moves
+                and result.root_value < cfg.resign_threshold
+                and result.moves[0].q < cfg.resign_threshold):
+            return RESIGN
+        if should_pass(game, cfg):
+            return n
+        if game.move_number < cfg.temperature_moves:
+            visits = result.visits.astype(np.float64)
+            weights = visits ** (1.0 / cfg.temperature)
+            total = weights.sum()
+            if total > 0:
+                return int(self.rng.choice(len(weights), p=weights / total))
+        return result.best
+
+
+def should_pass(game, config: MCTSConfig) -> bool:
+    """The passing rules of MCTSConfig: pass to end a won game after the opponent passed, and
+    pass when every legal move would only fill one's own territory."""
+    n = game.size * game.size
+    me = game.to_play
+    if config.pass_when_winning and game.consecutive_passes >= 1:
+        score = game.board.score(game.rules.komi)
+        if (score > 0) if me == BLACK else (score < 0):
+            return True
+    if config.pass_when_only_own_territory:
+        legal = np.flatnonzero(game.legal_mask()[:n])
+        if legal.size == 0:
+            return True
+        owner = territory_owner(game.board)
+        if np.all(owner[legal] == me):
+            return True
+    return False
