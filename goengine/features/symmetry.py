@@ -1,0 +1,48 @@
+"""The 8 dihedral symmetries of the square board, for planes and for policy vectors.
+
+Symmetry t in 0..7 is `k = t % 4` quarter turns counter-clockwise (np.rot90), preceded by a
+left-right mirror when t >= 4. Planes are (..., N, N) with rows from the top (coords.py);
+policy vectors are (..., N*N+1) in action order, pass (the last entry) never moves.
+
+    x' = apply_planes(x, t)           the position seen through symmetry t
+    p' = apply_policy(p, t)           a policy over the original actions, moved the same way
+    p  = apply_policy(p', inverse(t)) back again (a network's output on x' -> policy for x)
+"""
+from __future__ import annotations
+
+import numpy as np
+
+NUM_SYMMETRIES = 8
+_INVERSE = [0, 3, 2, 1, 4, 5, 6, 7]  # rotations invert to the opposite turn; reflections are involutions
+
+
+def inverse(t: int) -> int:
+    """The symmetry that undoes t."""
+    return _INVERSE[t]
+
+
+def apply_planes(x: np.ndarray, t: int) -> np.ndarray:
+    """Transform the last two axes (N, N) of x by symmetry t (returns a new contiguous array)."""
+    if not 0 <= t < NUM_SYMMETRIES:
+        raise ValueError(f"symmetry must be 0..7, got {t}")
+    if t >= 4:
+        x = x[..., :, ::-1]
+    return np.ascontiguousarray(np.rot90(x, k=t % 4, axes=(-2, -1)))
+
+
+def apply_policy(p: np.ndarray, t: int) -> np.ndarray:
+    """Transform policy vectors (..., N*N+1) by symmetry t; pass stays last."""
+    n2 = p.shape[-1] - 1
+    n = int(round(n2 ** 0.5))
+    if n * n != n2:
+        raise ValueError(f"policy length {p.shape[-1]} is not N*N+1")
+    board = apply_planes(p[..., :n2].reshape(p.shape[:-1] + (n, n)), t)
+    return np.concatenate([board.reshape(p.shape[:-1] + (n2,)), p[..., n2:]], axis=-1)
+
+
+def action_map(size: int, t: int) -> np.ndarray:
+    """m[a] = the action that a maps to under symmetry t (pass maps to pass)."""
+    n2 = size * size
+    index = np.arange(n2 + 1, dtype=np.float64)
+    moved = apply_policy(index[None, :], inverse(t))[0]
+    return moved.astype(np.int64)
