@@ -1,0 +1,12 @@
+"""Torch networks, checkpoints and their Evaluator adapters (the only torch users of goengine)."""
+from .checkpoint import CHECKPOINT_SCHEMA, CheckpointError, load, save
+from .evaluators import NetworkEvaluator, PolicyValueEvaluator, masked_softmax
+from .nets import (
+    PolicyNet, PolicyNetConfig, ValueNet, ValueNetConfig, ZeroNet, ZeroNetConfig, ZERO_PRESETS, zero_config,
+)
+
+__all__ = [
+    "ZeroNet", "ZeroNetConfig", "PolicyNet", "PolicyNetConfig", "ValueNet", "ValueNetConfig",
+    "ZERO_PRESETS", "zero_config", "save", "load", "CheckpointError", "CHECKPOINT_SCHEMA",
+    "PolicyValueEvaluator", "NetworkEvaluator", "masked_softmax",
+]

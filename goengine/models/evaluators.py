@@ -1,0 +1,158 @@
+"""Networks as search Evaluators: a LeafBatch in, (priors over N*N+1, values) out.
+
+    evaluator = PolicyValueEvaluator(load("zero.pt"), symmetries="random", cache_size=100_000)
+    mcts = MCTS(evaluator, MCTSConfig())
+
+Inference runs under torch.inference_mode on the model's device (CUDA when the model is
+there). `symmetries`: "none", "random" (one random dihedral transform per position, as in
+AlphaGo Zero's search) or "all" (the mean over the 8 transforms). The cache maps a position's
+input planes (history and side to move included) to its outputs, least recently used first out.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import numpy as np
+import torch
+
+from ..features import NUM_SYMMETRIES, apply_planes, apply_policy, inverse, zero17
+from ..features.zero import HISTORY
+
+
+def masked_softmax(logits: np.ndarray, legal: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    """Softmax of logits / temperature over the legal entries only (uniform if all fail)."""
+    z = np.where(legal > 0, logits / temperature, -np.inf)
+    with np.errstate(invalid="ignore"):  # rows without a legal entry are all -inf
+        p = np.exp(z - z.max(axis=1, keepdims=True))
+    p[~np.isfinite(p)] = 0.0
+    total = p.sum(axis=1, keepdims=True)
+    uniform = legal / np.maximum(legal.sum(axis=1, keepdims=True), 1)
+    return np.where(total > 0, p / np.where(total > 0, total, 1), uniform).astype(np.float32)
+
+
+class _LRU:
+    def __init__(self, size: int):
+        self.size = size
+        self.data: OrderedDict = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key):
+        item = self.data.get(key)
+        if item is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        self.data.move_to_end(key)
+        return item
+
+    def put(self, key, value):
+        self.data[key] = value
+        if len(self.data) > self.size:
+            self.data.popitem(last=False)
+
+
+class NetworkEvaluator:
+    """Shared machinery: features -> symmetries -> batched forward -> masked priors, cache."""
+
+    history_length = 1
+
+    def __init__(self, model, symmetries: str = "random", cache_size: int = 0, rng=None,
+                 policy_temperature: float = 1.0, device=None):
+        if symmetries not in ("none", "random", "all"):
+            raise ValueError(f"symmetries must be none, random or all, got {symmetries!r}")
+        self.model = model
+        self.device = device or next(model.parameters()).device
+        self.model.to(self.device).eval()
+        self.symmetries = symmetries
+        self.rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+        self.policy_temperature = policy_temperature
+        self.cache = _LRU(cache_size) if cache_size > 0 else None
+        self.positions = 0
+
+    # subclasses: planes(batch) -> float32 (n, C, N, N); forward(x) -> (logits or None, values or None)
+    def planes(self, batch) -> np.ndarray:
+        raise NotImplementedError
+
+    def forward(self, x: torch.Tensor):
+        raise NotImplementedError
+
+    def _run(self, planes: np.ndarray):
+        n = planes.shape[0]
+        if self.symmetries == "none":
+            syms = np.zeros(n, dtype=np.int64)
+        elif self.symmetries == "random":
+            syms = self.rng.integers(0, NUM_SYMMETRIES, size=n)
+        else:
+            syms = None
+        if syms is not None:
+            x = np.empty_like(planes)
+            for t in np.unique(syms):
+                idx = np.flatnonzero(syms == t)
+                x[idx] = apply_planes(planes[idx], int(t))
+            logits, values = self._forward_np(x)
+            if logits is not None:
+                for t in np.unique(syms):
+                    idx = np.flatnonzero(syms == t)
+                    logits[idx] = apply_policy(logits[idx], inverse(int(t)))
+            return logits, values
+        x = np.concatenate([apply_planes(planes, t) for t in range(NUM_SYMMETRIES)])
+        logits, values = self._forward_np(x)
+        if logits is not None:
+            logits = np.mean([apply_policy(logits[t * n:(t + 1) * n], inverse(t))
+                              for t in range(NUM_SYMMETRIES)], axis=0)
+        if values is not None:
+            values = values.reshape(NUM_SYMMETRIES, n).mean(axis=0)
+        return logits, values
+
+    def _forward_np(self, x: np.ndarray):
+        with torch.inference_mode():
+            logits, values = self.forward(torch.from_numpy(np.ascontiguousarray(x)).to(self.device))
+        self.positions += x.shape[0]
+        return (None if logits is None else logits.float().cpu().numpy(),
+                None if values is None else values.float().cpu().numpy())
+
+    def evaluate(self, batch):
+        """LeafBatch -> (priors float32 (n, N*N+1), values float32 (n,))."""
+        n, a = batch.legal.shape
+        planes = self.planes(batch)
+        logits = np.zeros((n, a), dtype=np.float32)
+        values = np.zeros(n, dtype=np.float32)
+        todo = np.arange(n)
+        keys = None
+        if self.cache is not None:
+            keys = [planes[i].tobytes() for i in range(n)]
+            miss = []
+            for i, key in enumerate(keys):
+                hit = self.cache.get(key)
+                if hit is None:
+                    miss.append(i)
+                else:
+                    logits[i], values[i] = hit
+            todo = np.array(miss, dtype=np.int64)
+        if todo.size:
+            out_logits, out_values = self._run(planes[todo])
+            if out_logits is not None:
+                logits[todo] = out_logits
+            if out_values is not None:
+                values[todo] = out_values
+            if self.cache is not None:
+                for j, i in enumerate(todo):
+                    self.cache.put(keys[i], (logits[i].copy(), values[i]))
+        return masked_softmax(logits, batch.legal, self.policy_temperature), values
+
+    def evaluate_states(self, states):
+        from ..search import LeafBatch
+        return self.evaluate(LeafBatch.from_states(states, self.history_length))
+
+
+class PolicyValueEvaluator(NetworkEvaluator):
+    """AlphaGo Zero's evaluator: one ZeroNet gives both priors and values from zero17 planes."""
+
+    history_length = HISTORY
+
+    def planes(self, batch) -> np.ndarray:
+        return zero17(batch.stones, batch.to_play, batch.size)
+
+    def forward(self, x):
+        return self.model(x)
