@@ -807,12 +807,12 @@ cdef class Tree:
         return self.root
 
 
-def search_many(trees, evaluator, int simulations, int leaves_per_batch=8, LeafBatch batch=None,
+def search_many(trees, evaluator, simulations, int leaves_per_batch=8, LeafBatch batch=None,
                 double deadline=0.0):
-    """Run `simulations` more simulations in every tree, gathering up to `leaves_per_batch`
-    leaves per tree into one batch per evaluator call. A tree whose node budget is spent stops
-    early. `deadline` (time.monotonic() value, 0 for none) stops all trees at that time.
-    Returns the number of evaluator calls."""
+    """Run `simulations` more simulations in every tree (an int, or one count per tree),
+    gathering up to `leaves_per_batch` leaves per tree into one batch per evaluator call. A tree
+    whose node budget is spent stops early. `deadline` (time.monotonic() value, 0 for none)
+    stops all trees at that time. Returns the number of evaluator calls."""
     import time
     cdef int ntrees = len(trees), i, j, slot, calls = 0
     cdef Tree t
@@ -821,7 +821,8 @@ def search_many(trees, evaluator, int simulations, int leaves_per_batch=8, LeafB
     cdef list tree_list = list(trees)
     cdef int size = (<Tree>tree_list[0]).size
     cdef int H = max((<Tree>tr).hist_len for tr in tree_list)
-    cdef long[::1] target = np.array([(<Tree>tr).sims + simulations for tr in tree_list], dtype=np.int64)
+    sims_each = np.broadcast_to(np.asarray(simulations, dtype=np.int64), (ntrees,))
+    cdef long[::1] target = np.array([(<Tree>tr).sims for tr in tree_list], dtype=np.int64) + sims_each
     cdef CEvaluator cev = evaluator if isinstance(evaluator, CEvaluator) else None
     cdef float[:, ::1] pri
     cdef float[::1] val

@@ -186,15 +186,9 @@ class MCTS:
         if game.is_over():
             raise ValueError("cannot search a finished game")
         cfg = self.config
-        tree = self._prepare(game)
         start = time.monotonic()
-        sims_before = tree.root_visits
-        if not tree.root_expanded:
-            self._run(tree, 1, 0.0)
-        if cfg.dirichlet_epsilon > 0 and tree.root_child_count > 0:
-            alpha = cfg.dirichlet_alpha or 10.0 / (game.size * game.size)
-            noise = self.rng.dirichlet([alpha] * tree.root_child_count)
-            tree.apply_root_noise(noise, cfg.dirichlet_epsilon)
+        tree = self.begin(game)
+        sims_before = self._visits_at_prepare
         if seconds is not None:
             deadline = start + seconds
             chunk = max(cfg.leaves_per_batch, 16)
@@ -225,6 +219,27 @@ class MCTS:
                     if tree.root_visits == before:
                         break
         return self._result(game, tree, start)
+
+    def begin(self, game) -> Tree:
+        """Prepare the tree for `game` (reusing it when the game continues the last search),
+        expand the root and add root noise: the first half of `search`, for callers that run
+        many games' trees in one batch (search_games)."""
+        if game.is_over():
+            raise ValueError("cannot search a finished game")
+        tree = self._prepare(game)
+        self._visits_at_prepare = tree.root_visits
+        if not tree.root_expanded:
+            self._run(tree, 1, 0.0)
+        if self.config.dirichlet_epsilon > 0 and tree.root_child_count > 0:
+            alpha = self.config.dirichlet_alpha or 10.0 / (game.size * game.size)
+            noise = self.rng.dirichlet([alpha] * tree.root_child_count)
+            tree.apply_root_noise(noise, self.config.dirichlet_epsilon)
+        self._start = time.monotonic()
+        return tree
+
+    def result(self, game) -> SearchResult:
+        """The result of the search begun by `begin` for `game`."""
+        return self._result(game, self._tree, getattr(self, "_start", time.monotonic()))
 
     def _run(self, tree: Tree, sims: int, deadline: float) -> None:
         if sims <= 0:
@@ -272,6 +287,20 @@ class MCTS:
             if total > 0:
                 return int(self.rng.choice(len(weights), p=weights / total))
         return result.best
+
+
+def search_games(searchers, games, simulations, leaves_per_batch: int | None = None,
+                 batch: LeafBatch | None = None) -> list[SearchResult]:
+    """Search many games at once, one MCTS per game, every evaluator call one batch holding
+    the leaves of all games (the self-play worker's inner loop). `simulations` is an int or
+    one count per game. All searchers must share one evaluator."""
+    if not searchers:
+        return []
+    trees = [m.begin(g) for m, g in zip(searchers, games)]
+    evaluator = searchers[0].evaluator
+    k = leaves_per_batch or searchers[0].config.leaves_per_batch
+    search_many(trees, evaluator, simulations, k, batch)
+    return [m.result(g) for m, g in zip(searchers, games)]
 
 
 def should_pass(game, config: MCTSConfig) -> bool:

@@ -1,0 +1,146 @@
+"""Training samples on disk: versioned, compressed .npz shards, written atomically.
+
+A shard holds S samples of one board size, arrays named for their layout:
+    schema       int64 scalar, SHARD_SCHEMA
+    size         int64 scalar, N
+    komi         float32 scalar
+    stones       int8  (S, 8, N*N)   the position and the 7 before it (0 empty, 1 black, 2 white),
+                                     most recent first: zero17 planes are made from it
+                                     (goengine.features.zero17) at training time
+    to_play      int8  (S,)          colour to move
+    pi           float32 (S, N*N+1)  MCTS visit distribution (the policy target)
+    z            float32 (S,)        game outcome from the side to move: +1 win, -1 loss, 0 draw
+    full_search  bool  (S,)          False for playout-cap-randomised cheap searches (not a
+                                     policy target; their z is still a value target)
+    game         int64 (S,)          index of the sample's game within the shard
+    generation   int64 scalar        the network generation that played these games
+A shard is written to a temporary name in its folder and renamed into place, so a reader
+never sees half a shard, and a crash leaves at most a stray temporary file (ignored).
+"""
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+SHARD_SCHEMA = 1
+HISTORY = 8
+
+
+class ShardError(ValueError):
+    """A shard that cannot be read; the message names the file and the problem."""
+
+
+@dataclass
+class GameSamples:
+    """The samples of one game, collected move by move; `finish(winner)` fills z."""
+
+    size: int
+    stones: list = field(default_factory=list)
+    to_play: list = field(default_factory=list)
+    pi: list = field(default_factory=list)
+    full_search: list = field(default_factory=list)
+    z: list = field(default_factory=list)
+
+    def add(self, recent_stones: np.ndarray, to_play: int, pi: np.ndarray, full_search: bool = True):
+        self.stones.append(np.asarray(recent_stones, dtype=np.int8)[:HISTORY])
+        self.to_play.append(int(to_play))
+        self.pi.append(np.asarray(pi, dtype=np.float32))
+        self.full_search.append(bool(full_search))
+
+    def finish(self, winner: int) -> None:
+        """winner: BLACK (1), WHITE (2) or 0 for a draw."""
+        self.z = [0.0 if winner == 0 else (1.0 if tp == winner else -1.0) for tp in self.to_play]
+
+    def __len__(self):
+        return len(self.to_play)
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def write_shard(path, games: list[GameSamples], komi: float, generation: int = 0) -> Path:
+    """Write the samples of `games` (all finished, one board size) as one shard."""
+    if not games:
+        raise ValueError("a shard needs at least one game")
+    size = games[0].size
+    if any(g.size != size for g in games):
+        raise ValueError("all games of a shard must have one board size")
+    if any(len(g.z) != len(g) for g in games):
+        raise ValueError("every game must be finished (z filled) before it is written")
+    n2 = size * size
+    stones = np.zeros((sum(len(g) for g in games), HISTORY, n2), dtype=np.int8)
+    i = 0
+    for g in games:
+        for s in g.stones:
+            stones[i, : s.shape[0]] = s
+            i += 1
+    arrays = dict(
+        schema=np.int64(SHARD_SCHEMA),
+        size=np.int64(size),
+        komi=np.float32(komi),
+        generation=np.int64(generation),
+        stones=stones,
+        to_play=np.array([t for g in games for t in g.to_play], dtype=np.int8),
+        pi=np.array([p for g in games for p in g.pi], dtype=np.float32).reshape(-1, n2 + 1),
+        z=np.array([z for g in games for z in g.z], dtype=np.float32),
+        full_search=np.array([f for g in games for f in g.full_search], dtype=bool),
+        game=np.array([k for k, g in enumerate(games) for _ in range(len(g))], dtype=np.int64),
+    )
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    return atomic_write_bytes(path, buffer.getvalue())
+
+
+REQUIRED = ("schema", "size", "komi", "stones", "to_play", "pi", "z", "full_search", "game")
+
+
+def read_shard(path) -> dict[str, np.ndarray]:
+    """Load and validate a shard; ShardError names the file and what is wrong."""
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+    except FileNotFoundError:
+        raise ShardError(f"{path}: no such shard") from None
+    except Exception as exc:
+        raise ShardError(f"{path}: not a readable .npz shard ({exc})") from None
+    missing = [k for k in REQUIRED if k not in arrays]
+    if missing:
+        raise ShardError(f"{path}: missing arrays {missing}")
+    if int(arrays["schema"]) > SHARD_SCHEMA:
+        raise ShardError(f"{path}: shard schema {int(arrays['schema'])} is newer than this goengine's")
+    size = int(arrays["size"])
+    s = arrays["stones"].shape[0]
+    shapes = {"stones": (s, HISTORY, size * size), "to_play": (s,), "pi": (s, size * size + 1),
+              "z": (s,), "full_search": (s,), "game": (s,)}
+    for name, shape in shapes.items():
+        if arrays[name].shape != shape:
+            raise ShardError(f"{path}: array {name} has shape {arrays[name].shape}, expected {shape}")
+    return arrays
+
+
+def list_shards(folder) -> list[Path]:
+    """Complete shards under `folder` (recursively), oldest name first; temporaries skipped."""
+    folder = Path(folder)
+    if not folder.exists():
+        return []
+    return sorted(p for p in folder.rglob("*.npz") if not p.name.startswith("."))

@@ -1,0 +1,186 @@
+"""Self-play: many games at once in one process, the leaves of all of them in one network batch.
+
+    worker = SelfPlayWorker(evaluator, SelfPlayConfig(parallel_games=32, simulations=100), rng=0)
+    for finished in worker.play(64):
+        finished.samples, finished.record, finished.would_resign
+
+Each move of each game is one MCTS (AlphaGo Zero's self-play: root Dirichlet noise, visit
+temperature for the first moves, then the most visited move), and the trees of all running
+games are searched together by `search_games`, so every evaluator call holds up to
+parallel_games * leaves_per_batch positions.
+
+Resignation: a player resigns when the root value and its best move's Q fall below
+`resign_threshold`; a share `resign_playthrough` of games never resigns and records who
+*would* have resigned, so the false-resignation rate (the would-be resigner went on to win)
+is measured (AlphaGo Zero kept it under 5%).
+
+Playout-cap randomisation (KataGo): with `playout_cap`, a move gets the full search with
+probability `full_search_prob` and a cheap one otherwise; only full searches are policy
+targets (their samples carry full_search=True).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from goengine.coords import BLACK, EMPTY
+from goengine.game import GameState, Rules
+from goengine.search import MCTS, MCTSConfig, search_games
+from goengine.sgf import GameRecord
+
+from .records import GameSamples
+
+
+@dataclass(frozen=True)
+class SelfPlayConfig:
+    size: int = 9
+    """Board size."""
+    komi: float = 7.5
+    """Komi of every game."""
+    parallel_games: int = 16
+    """Games played at once by one worker: their leaves share each network batch."""
+    simulations: int = 100
+    """Simulations of a full search."""
+    leaves_per_batch: int = 8
+    """Leaves gathered per game per evaluator call (virtual loss keeps them apart)."""
+    c_puct: float = 1.5
+    """PUCT exploration constant."""
+    dirichlet_epsilon: float = 0.25
+    """Weight of root Dirichlet noise."""
+    dirichlet_alpha: float | None = None
+    """Dirichlet alpha; None: 10 / N^2."""
+    temperature_moves: int | None = None
+    """Moves played in proportion to visits (temperature 1) before greedy play; None: N^2 / 8."""
+    resign_threshold: float | None = -0.9
+    """Resign below this value (None: never)."""
+    resign_playthrough: float = 0.2
+    """Share of games that never resign, to measure false resignations."""
+    playout_cap: bool = False
+    """Playout-cap randomisation: most moves get a cheap search that is not a policy target."""
+    cheap_simulations: int = 25
+    """Simulations of a cheap search."""
+    full_search_prob: float = 0.25
+    """Probability that a move gets a full search under playout_cap."""
+    max_moves: int | None = None
+    """Move cap of a game (None: 2 * N^2); a capped game is scored as it stands."""
+
+    def mcts_config(self) -> MCTSConfig:
+        return MCTSConfig.selfplay(
+            self.size,
+            num_simulations=self.simulations,
+            leaves_per_batch=self.leaves_per_batch,
+            c_puct=self.c_puct,
+            dirichlet_epsilon=self.dirichlet_epsilon,
+            dirichlet_alpha=self.dirichlet_alpha,
+            temperature_moves=(self.temperature_moves if self.temperature_moves is not None
+                               else max(1, self.size * self.size // 8)),
+            resign_threshold=None,  # the worker resigns itself, to keep play-through games
+        )
+
+
+@dataclass
+class FinishedGame:
+    samples: GameSamples
+    record: GameRecord
+    winner: int
+    moves: int
+    resigned: bool
+    playthrough: bool
+    would_resign: int = EMPTY
+    """In a play-through game, the colour that would have resigned first (EMPTY if none)."""
+
+    @property
+    def false_resignation(self) -> bool:
+        return self.playthrough and self.would_resign != EMPTY and self.would_resign == self.winner
+
+
+@dataclass
+class _Slot:
+    game: GameState
+    mcts: MCTS
+    samples: GameSamples
+    playthrough: bool
+    would_resign: int = EMPTY
+    resigned: bool = False
+    names: tuple = field(default=("black", "white"))
+
+
+class SelfPlayWorker:
+    def __init__(self, evaluator, config: SelfPlayConfig | None = None, rng=None, name: str = "selfplay"):
+        self.evaluator = evaluator
+        self.config = config or SelfPlayConfig()
+        self.rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+        self.name = name
+        self.positions_searched = 0
+
+    def _new_slot(self) -> _Slot:
+        cfg = self.config
+        game = GameState(cfg.size, Rules(komi=cfg.komi))
+        mcts = MCTS(self.evaluator, cfg.mcts_config(), rng=self.rng)
+        playthrough = cfg.resign_threshold is None or self.rng.random() < cfg.resign_playthrough
+        return _Slot(game, mcts, GameSamples(cfg.size), playthrough)
+
+    def play(self, num_games: int):
+        """Yield FinishedGame objects until `num_games` games have finished."""
+        cfg = self.config
+        cap = cfg.max_moves if cfg.max_moves is not None else 2 * cfg.size * cfg.size
+        slots: list[_Slot] = []
+        started = 0
+        while started < num_games or slots:
+            while started < num_games and len(slots) < cfg.parallel_games:
+                slots.append(self._new_slot())
+                started += 1
+            if cfg.playout_cap:
+                full = self.rng.random(len(slots)) < cfg.full_search_prob
+            else:
+                full = np.ones(len(slots), dtype=bool)
+            sims = np.where(full, cfg.simulations, cfg.cheap_simulations)
+            results = search_games([s.mcts for s in slots], [s.game for s in slots], sims)
+            self.positions_searched += int(sum(r.simulations for r in results))
+            still: list[_Slot] = []
+            for slot, result, is_full in zip(slots, results, full):
+                game = slot.game
+                me = game.to_play
+                slot.samples.add(game.recent_stones(8), me, result.pi, bool(is_full))
+                losing = (cfg.resign_threshold is not None and result.moves
+                          and result.root_value < cfg.resign_threshold
+                          and result.moves[0].q < cfg.resign_threshold)
+                if losing and slot.playthrough:
+                    if slot.would_resign == EMPTY:
+                        slot.would_resign = me
+                    losing = False
+                if losing:
+                    game.resign(me)
+                    slot.resigned = True
+                else:
+                    game.play(slot.mcts.choose(result, game))
+                if game.is_over() or game.move_number >= cap:
+                    yield self._finish(slot)
+                else:
+                    still.append(slot)
+            slots = still
+
+    def _finish(self, slot: _Slot) -> FinishedGame:
+        game = slot.game
+        winner = game.winner()
+        slot.samples.finish(winner)
+        record = GameRecord.from_game(game, black_name=self.name, white_name=self.name)
+        return FinishedGame(slot.samples, record, winner, game.move_number, slot.resigned,
+                            slot.playthrough, slot.would_resign)
+
+
+def resignation_stats(games: list[FinishedGame]) -> dict:
+    """Counts for the false-resignation rate: play-through games in which someone would have
+    resigned, and how many of those the would-be resigner won."""
+    candidates = [g for g in games if g.playthrough and g.would_resign != EMPTY]
+    false = sum(g.false_resignation for g in candidates)
+    return {
+        "games": len(games),
+        "resigned": sum(g.resigned for g in games),
+        "playthrough": sum(g.playthrough for g in games),
+        "would_resign": len(candidates),
+        "false_resignations": false,
+        "false_resignation_rate": false / len(candidates) if candidates else 0.0,
+        "black_wins": sum(g.winner == BLACK for g in games),
+    }

@@ -1,0 +1,244 @@
+"""The AlphaGo Zero loop: shards, self-play bookkeeping, training, gating, kill -9 resumes."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from goengine.coords import BLACK, EMPTY, WHITE  # noqa: E402
+from goengine.models import ZeroNet, zero_config, PolicyValueEvaluator  # noqa: E402
+from selfplay.records import GameSamples, ShardError, list_shards, read_shard, write_shard  # noqa: E402
+from selfplay.worker import FinishedGame, SelfPlayConfig, SelfPlayWorker, resignation_stats  # noqa: E402
+from training.datasets import ReplayWindow  # noqa: E402
+from training.zero import ZeroRun, preset  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+torch.set_num_threads(1)
+
+
+def tiny_config(**changes):
+    base = dict(generations=1, games_per_generation=4, games_per_shard=2, train_steps=20,
+                batch_size=16, gating_games=2, gating_simulations=4, checkpoint_every=5,
+                selfplay=dict(simulations=6, parallel_games=4, leaves_per_batch=2, max_moves=40),
+                threads=1)
+    sp = base.pop("selfplay")
+    sp.update(changes.pop("selfplay", {}))
+    base.update(changes)
+    return preset("tiny", selfplay=sp, **base)
+
+
+def _samples(size=5, moves=3, winner=BLACK):
+    g = GameSamples(size)
+    rng = np.random.default_rng(moves)
+    for i in range(moves):
+        stones = rng.integers(0, 3, size=(8, size * size)).astype(np.int8)
+        pi = rng.random(size * size + 1).astype(np.float32)
+        g.add(stones, BLACK if i % 2 == 0 else WHITE, pi / pi.sum(), full_search=i != 1)
+    g.finish(winner)
+    return g
+
+
+def test_shard_round_trip(tmp_path):
+    games = [_samples(moves=3, winner=BLACK), _samples(moves=4, winner=WHITE), _samples(moves=2, winner=0)]
+    path = write_shard(tmp_path / "s.npz", games, komi=6.5, generation=3)
+    data = read_shard(path)
+    assert data["stones"].shape == (9, 8, 25)
+    np.testing.assert_array_equal(data["stones"][:3], np.stack(games[0].stones))
+    np.testing.assert_array_equal(data["z"][:3], [1, -1, 1])      # black won; black, white, black to move
+    np.testing.assert_array_equal(data["z"][3:7], [-1, 1, -1, 1])  # white won
+    np.testing.assert_array_equal(data["z"][7:], [0, 0])
+    np.testing.assert_array_equal(data["full_search"][:3], [True, False, True])
+    np.testing.assert_array_equal(data["game"], [0, 0, 0, 1, 1, 1, 1, 2, 2])
+    assert float(data["komi"]) == 6.5 and int(data["generation"]) == 3
+    np.testing.assert_allclose(data["pi"].sum(axis=1), 1.0, rtol=1e-5)
+    assert [p.name for p in tmp_path.iterdir()] == ["s.npz"]
+
+
+def test_bad_shards_are_refused_with_the_file_name(tmp_path):
+    (tmp_path / "junk.npz").write_bytes(b"junk")
+    with pytest.raises(ShardError, match="junk.npz"):
+        read_shard(tmp_path / "junk.npz")
+    np.savez(tmp_path / "partial.npz", schema=1, size=5)
+    with pytest.raises(ShardError, match="missing arrays"):
+        read_shard(tmp_path / "partial.npz")
+    unfinished = GameSamples(5)
+    unfinished.add(np.zeros((8, 25), np.int8), BLACK, np.ones(26) / 26)
+    with pytest.raises(ValueError, match="finished"):
+        write_shard(tmp_path / "u.npz", [unfinished], komi=7.5)
+    # temporaries left by a killed writer are not shards
+    (tmp_path / ".x.npz.123.tmp").write_bytes(b"")
+    (tmp_path / ".y.npz").write_bytes(b"")
+    assert [p.name for p in list_shards(tmp_path)] == ["junk.npz", "partial.npz"]
+
+
+def test_replay_window_applies_symmetries_to_planes_and_policy_together():
+    g = GameSamples(5)
+    stones = np.zeros((8, 25), np.int8)
+    stones[0, 0] = BLACK  # a black stone in the top-left corner
+    pi = np.zeros(26, np.float32)
+    pi[0] = 1.0           # and the policy target on that same corner
+    g.add(stones, BLACK, pi)
+    g.finish(BLACK)
+    window = ReplayWindow([_as_shard([g])])
+    x, p, z, w = window.batch(np.random.default_rng(0), 64)
+    corner_planes = x[:, 0].reshape(64, 25).argmax(axis=1)
+    np.testing.assert_array_equal(corner_planes, p[:, :25].argmax(axis=1))
+    assert len(set(corner_planes.tolist())) == 4  # the four corners all appear
+    assert np.all(z == 1)
+
+
+def _as_shard(games, tmp=None):
+    import tempfile
+    path = Path(tempfile.mkdtemp()) / "s.npz"
+    write_shard(path, games, komi=7.5)
+    return read_shard(path)
+
+
+def test_resignation_bookkeeping():
+    def fg(playthrough, would, winner, resigned=False):
+        return FinishedGame(GameSamples(5), None, winner, 10, resigned, playthrough, would)
+
+    games = [fg(True, BLACK, WHITE), fg(True, BLACK, BLACK), fg(True, EMPTY, BLACK),
+             fg(False, EMPTY, WHITE, resigned=True), fg(True, WHITE, BLACK)]
+    stats = resignation_stats(games)
+    assert stats["would_resign"] == 3
+    assert stats["false_resignations"] == 1          # black would have resigned and won
+    assert stats["false_resignation_rate"] == pytest.approx(1 / 3)
+    assert stats["resigned"] == 1 and stats["playthrough"] == 4
+
+
+def test_worker_resigns_and_plays_through():
+    model = ZeroNet(zero_config("tiny", board_size=5))
+    ev = PolicyValueEvaluator(model, rng=0)
+    # a threshold above any value: every move looks lost, so players resign at once,
+    # except in play-through games, which record the would-be resigner and go on
+    cfg = SelfPlayConfig(size=5, parallel_games=8, simulations=4, leaves_per_batch=2,
+                         resign_threshold=1.1, resign_playthrough=0.5, max_moves=30)
+    games = list(SelfPlayWorker(ev, cfg, rng=3).play(16))
+    assert len(games) == 16
+    resigned = [g for g in games if g.resigned]
+    through = [g for g in games if g.playthrough]
+    assert resigned and through
+    assert all(g.moves == 0 and g.record.result == "W+R" for g in resigned)
+    assert all(g.would_resign == BLACK for g in through)
+    assert all(len(g.samples) == g.moves or g.resigned for g in games)
+
+
+def test_playout_cap_marks_cheap_searches():
+    model = ZeroNet(zero_config("tiny", board_size=5))
+    cfg = SelfPlayConfig(size=5, parallel_games=4, simulations=8, cheap_simulations=2, playout_cap=True,
+                         full_search_prob=0.3, resign_threshold=None, max_moves=20)
+    games = list(SelfPlayWorker(PolicyValueEvaluator(model, rng=0), cfg, rng=1).play(4))
+    full = np.concatenate([np.array(g.samples.full_search) for g in games])
+    assert 0 < full.mean() < 0.8
+
+
+def test_tiny_loop_end_to_end(tmp_path):
+    run = ZeroRun(tmp_path / "run", tiny_config(generations=2), log=lambda *a: None, progress=False)
+    last = run.run()
+    state = json.loads((tmp_path / "run" / "state.json").read_text())
+    assert state["generation"] == 2
+    assert len(state["history"]) == 2 and last["generation"] == 2
+    for g in range(2):
+        assert run.games_on_disk(g) == 4
+        assert len(list((run.selfplay_dir(g) / "sgf").glob("*.sgf"))) == 4
+        assert len(run._gating_results(g + 1)) == 2
+    assert (tmp_path / "run" / "train_log.csv").read_text().count("\n") == 1 + 2 * 2  # a row per 10 steps
+    assert (tmp_path / "run" / state["best"]).exists()
+    assert not list((tmp_path / "run").rglob("*.tmp"))
+
+
+def test_continuous_update_promotes_every_candidate(tmp_path):
+    run = ZeroRun(tmp_path / "run", tiny_config(gating=False), log=lambda *a: None, progress=False)
+    run.run()
+    assert run.state["best_generation"] == 1
+    assert not run.gating_path(1).exists()
+
+
+def test_training_loss_falls(tmp_path):
+    from goengine.models import load
+    from training.zero import zero_losses
+    cfg = tiny_config(games_per_generation=8, train_steps=150, batch_size=32, checkpoint_every=1000,
+                      selfplay=dict(simulations=16))
+    run = ZeroRun(tmp_path / "run", cfg, log=lambda *a: None, progress=False)
+    run.selfplay(0)
+    window = ReplayWindow.from_folder(run.selfplay_dir(0))
+    batch = [torch.from_numpy(a) for a in window.batch(np.random.default_rng(5), 256)]
+    before = load(run.model_path(0))
+    run.train(1)
+    after = load(run.candidate_path(1))
+    with torch.no_grad():
+        p0, v0 = zero_losses(before, *batch)
+        p1, v1 = zero_losses(after, *batch)
+    assert v1 < 0.5 * v0
+    assert p1 < p0
+    assert p1 + v1 < 0.85 * (p0 + v0)
+
+
+DRIVER = """
+import sys, json
+sys.path.insert(0, {root!r})
+from training.zero import ZeroRun, preset
+cfg = preset("tiny", **json.loads({cfg!r}))
+ZeroRun({folder!r}, cfg, log=lambda *a: None, progress=False).run()
+"""
+
+
+def _kill_when(folder: Path, condition, cfg_json: str, timeout=120):
+    code = DRIVER.format(root=str(ROOT), cfg=cfg_json, folder=str(folder))
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            if condition():
+                os.kill(proc.pid, signal.SIGKILL)
+                proc.wait()
+                return True
+            if proc.poll() is not None:
+                raise AssertionError(f"the run ended before the kill point: {proc.stderr.read().decode()[-2000:]}")
+            time.sleep(0.005)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    raise AssertionError("kill point never reached")
+
+
+STAGES = {
+    "selfplay": lambda f: len(list_shards(f / "selfplay" / "gen_0000")) >= 1,
+    "training": lambda f: (f / "train" / "progress_0001.pt").exists(),
+    "gating": lambda f: (f / "gating" / "gen_0001.jsonl").exists()
+    and (f / "gating" / "gen_0001.jsonl").read_text().count("\n") >= 1,
+}
+
+
+@pytest.mark.parametrize("stage", sorted(STAGES))
+def test_kill_9_then_resume(tmp_path, stage):
+    cfg = dict(generations=1, games_per_generation=6, games_per_shard=2, train_steps=40, batch_size=16,
+               checkpoint_every=5, gating_games=4, gating_simulations=4, threads=1,
+               selfplay=dict(simulations=6, parallel_games=2, leaves_per_batch=2, max_moves=40))
+    folder = tmp_path / "run"
+    _kill_when(folder, lambda: STAGES[stage](folder), json.dumps(cfg))
+    # resume in this process and finish
+    sp = cfg.pop("selfplay")
+    run = ZeroRun(folder, preset("tiny", selfplay=sp, **cfg), log=lambda *a: None, progress=False)
+    run.run()
+    assert run.state["generation"] == 1
+    shards = list_shards(folder / "selfplay" / "gen_0000")
+    games = [int(np.unique(read_shard(p)["game"]).size) for p in shards]  # every shard readable
+    assert sum(games) == 6 and len(shards) == 3
+    lines = (folder / "gating" / "gen_0001.jsonl").read_text().splitlines()
+    assert sorted(json.loads(line)["game"] for line in lines) == [0, 1, 2, 3]
+    assert (folder / "train" / "candidate_0001.pt").exists()
+    assert not (folder / "train" / "progress_0001.pt").exists()
+    steps = [int(r.split(",")[1]) for r in (folder / "train_log.csv").read_text().splitlines()[1:]]
+    assert steps == [10, 20, 30, 40]  # rows past the resumed checkpoint were dropped, not repeated

@@ -1,0 +1,102 @@
+"""goengine-train: the training command line.
+
+    goengine-train zero --run runs/zero-tiny --preset tiny       # AlphaGo Zero loop (resumable)
+    python -m training zero --run runs/zero9 --preset 9x9 --generations 20
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _zero(args) -> int:
+    from .zero import PRESETS, ZeroRun, preset
+
+    changes = {}
+    sp = {}
+    if args.generations is not None:
+        changes["generations"] = args.generations
+    if args.games is not None:
+        changes["games_per_generation"] = args.games
+    if args.steps is not None:
+        changes["train_steps"] = args.steps
+    runtime = {}  # may change when a run resumes: they do not change what is computed
+    if args.device is not None:
+        runtime["device"] = args.device
+    if args.threads is not None:
+        runtime["threads"] = args.threads
+    if args.seed is not None:
+        changes["seed"] = args.seed
+    if args.gating_games is not None:
+        changes["gating_games"] = args.gating_games
+    if args.no_gating:
+        changes["gating"] = False
+    if args.simulations is not None:
+        sp["simulations"] = args.simulations
+    if args.parallel is not None:
+        sp["parallel_games"] = args.parallel
+    if sp:
+        changes["selfplay"] = sp
+    from pathlib import Path
+    exists = (Path(args.run) / "config.json").exists()
+    config = None
+    if not exists:
+        if args.preset not in PRESETS:
+            print(f"goengine-train: unknown preset {args.preset!r}; choose from {sorted(PRESETS)}", file=sys.stderr)
+            return 2
+        config = preset(args.preset, **changes, **runtime)
+    elif changes.keys() - {"generations"}:
+        print(f"goengine-train: {args.run} already holds a run; only --generations can change when resuming "
+              f"(its config.json is kept)", file=sys.stderr)
+        return 2
+    elif "generations" in changes:
+        config = preset(args.preset, generations=changes["generations"])
+    run = ZeroRun(args.run, config, runtime=runtime, log=(lambda *a: None) if args.quiet else
+                  (lambda m: print(m, file=sys.stderr, flush=True)), progress=not args.quiet)
+    print(f"run folder: {run.folder}  (preset {run.config.preset}, {run.config.size}x{run.config.size}, "
+          f"net {run.config.net}, device {run.device})")
+    last = run.run()
+    state = run.state
+    print(f"generations: {state['generation']} / {run.config.generations}; best network: "
+          f"{state['best']} (generation {state['best_generation']})")
+    if last:
+        rate = last.get("winrate_vs_best")
+        verdict = "promoted" if last["promoted"] else "not promoted"
+        print(f"newest candidate (generation {last['generation']}) vs previous best (generation "
+              f"{last['previous_best']}): win rate {rate:.0%} over {run.config.gating_games} games -> {verdict}")
+    print("Elo of promoted generations (chained gating results, generation 0 = 0): "
+          + ", ".join(f"gen {k}: {v:+.0f}" for k, v in state["elo"].items()))
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="goengine-train", description="Train goengine's agents.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    z = sub.add_parser("zero", help="AlphaGo Zero self-play training loop (resumable)")
+    z.add_argument("--run", default="runs/zero-tiny", help="run folder (created, or resumed if it exists)")
+    z.add_argument("--preset", default="tiny", help="tiny (minutes on a CPU), 9x9, 19x19")
+    z.add_argument("--generations", type=int, help="total generations to reach")
+    z.add_argument("--games", type=int, help="self-play games per generation")
+    z.add_argument("--simulations", type=int, help="simulations per self-play move")
+    z.add_argument("--parallel", type=int, help="games played at once by the self-play worker")
+    z.add_argument("--steps", type=int, help="training steps per generation")
+    z.add_argument("--gating-games", type=int, help="games of each gating match")
+    z.add_argument("--no-gating", action="store_true", help="promote every candidate (AlphaZero)")
+    z.add_argument("--device", choices=["auto", "cpu", "cuda"])
+    z.add_argument("--threads", type=int, help="torch CPU threads")
+    z.add_argument("--seed", type=int)
+    z.add_argument("--quiet", action="store_true", help="no progress bars or stage logs")
+    z.set_defaults(func=_zero)
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("interrupted: run the same command again to resume", file=sys.stderr)
+        return 130
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"goengine-train: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,440 @@
+"""The AlphaGo Zero loop: self-play -> train on a replay window -> gate -> promote, resumable.
+
+    goengine-train zero --run runs/zero9 --preset tiny
+
+Run folder (every file written to a temporary name and renamed; the loop's position is read
+back from the files themselves, so a run stopped at any point, even by kill -9, resumes with
+no shard lost, duplicated or half-written):
+
+    config.json                     the resolved ZeroConfig
+    state.json                      generation, best network, gating history (Elo chain)
+    models/gen_0000.pt              generation g's promoted network (gen_0000: random init)
+    selfplay/gen_0000/shard_*.npz   samples of the games played by the best net of generation g
+    selfplay/gen_0000/sgf/*.sgf     one SGF per game
+    train/progress_0001.pt          model + optimizer + step of the candidate being trained
+    train/candidate_0001.pt         the finished candidate of generation g
+    gating/gen_0001.jsonl           one line per gating game (a torn last line is ignored)
+    train_log.csv                   step, generation, losses, learning rate
+"""
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from goengine.models import ZeroNet, load, save, zero_config
+from goengine.models.checkpoint import atomic_torch_save
+from goengine.models.evaluators import PolicyValueEvaluator
+from goengine.search import MCTSConfig
+from goengine.sgf import write_sgf
+from selfplay.netmatch import play_net_match
+from selfplay.records import atomic_write_bytes, list_shards, read_shard, write_shard
+from selfplay.worker import SelfPlayConfig, SelfPlayWorker, resignation_stats
+
+from .datasets import ReplayWindow
+
+
+@dataclass(frozen=True)
+class ZeroConfig:
+    preset: str = "tiny"
+    """Name of the preset these values came from."""
+    size: int = 9
+    """Board size."""
+    komi: float = 7.5
+    net: str = "tiny"
+    """ZeroNet preset (goengine.models.ZERO_PRESETS)."""
+    generations: int = 2
+    """Generations to run (a resumed run continues up to this number)."""
+    games_per_generation: int = 16
+    """Self-play games by the best network per generation."""
+    games_per_shard: int = 8
+    """Games written together in one shard (the unit lost when a run is killed)."""
+    selfplay: SelfPlayConfig = field(default_factory=SelfPlayConfig)
+    """Self-play settings (simulations, parallel games, noise, resignation, playout cap)."""
+    window_samples: int = 20_000
+    """Replay window: the newest samples the trainer draws from."""
+    train_steps: int = 100
+    """SGD steps per generation."""
+    batch_size: int = 64
+    learning_rate: float = 0.02
+    """Initial SGD learning rate; divided by 10 at each of lr_drops (fractions of all steps)."""
+    lr_drops: tuple = (0.5, 0.75)
+    momentum: float = 0.9
+    weight_decay: float = 1e-4
+    """L2 regularisation (the c in AlphaGo Zero's loss)."""
+    checkpoint_every: int = 50
+    """Steps between progress checkpoints of the trainer."""
+    gating: bool = True
+    """Gate candidates (AlphaGo Zero) or promote every candidate (AlphaZero's continuous update)."""
+    gating_games: int = 10
+    gating_threshold: float = 0.55
+    """Win rate the candidate needs against the best to be promoted."""
+    gating_simulations: int = 32
+    device: str = "auto"
+    """"auto" (CUDA when present), "cpu" or "cuda"."""
+    threads: int = 0
+    """torch CPU threads (0: torch's default)."""
+    seed: int = 0
+
+    def to_json(self) -> dict:
+        data = dataclasses.asdict(self)
+        data["lr_drops"] = list(self.lr_drops)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict) -> "ZeroConfig":
+        data = dict(data)
+        data["selfplay"] = SelfPlayConfig(**data["selfplay"])
+        data["lr_drops"] = tuple(data["lr_drops"])
+        return cls(**data)
+
+
+PRESETS = {
+    # minutes on a laptop CPU: a smoke run of the whole loop
+    "tiny": ZeroConfig(
+        preset="tiny", net="tiny", generations=2, games_per_generation=16, games_per_shard=8,
+        selfplay=SelfPlayConfig(size=9, parallel_games=16, simulations=32, leaves_per_batch=4),
+        train_steps=100, batch_size=64, gating_games=10, gating_simulations=32),
+    # hours on a CPU, faster on a GPU
+    "9x9": ZeroConfig(
+        preset="9x9", net="9x9", generations=50, games_per_generation=400, games_per_shard=50,
+        selfplay=SelfPlayConfig(size=9, parallel_games=64, simulations=200, leaves_per_batch=8,
+                                playout_cap=True, cheap_simulations=50, full_search_prob=0.25),
+        window_samples=250_000, train_steps=2000, batch_size=256, gating_games=40,
+        gating_simulations=200, checkpoint_every=200),
+    "19x19": ZeroConfig(
+        preset="19x19", size=19, net="19x19", generations=200, games_per_generation=2000,
+        games_per_shard=100,
+        selfplay=SelfPlayConfig(size=19, parallel_games=256, simulations=800, leaves_per_batch=8,
+                                playout_cap=True, cheap_simulations=100, full_search_prob=0.25),
+        window_samples=1_000_000, train_steps=4000, batch_size=512, gating_games=100,
+        gating_simulations=400, checkpoint_every=500),
+}
+
+
+def preset(name: str, **changes) -> ZeroConfig:
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}: choose from {sorted(PRESETS)}")
+    base = PRESETS[name]
+    sp = changes.pop("selfplay", {})
+    if sp:
+        changes["selfplay"] = dataclasses.replace(base.selfplay, **sp)
+    cfg = dataclasses.replace(base, **changes)
+    if cfg.selfplay.size != cfg.size:
+        cfg = dataclasses.replace(cfg, selfplay=dataclasses.replace(cfg.selfplay, size=cfg.size, komi=cfg.komi))
+    return cfg
+
+
+def elo_from_winrate(w: float) -> float:
+    w = min(max(w, 1e-3), 1 - 1e-3)
+    return -400.0 * math.log10(1.0 / w - 1.0)
+
+
+def zero_losses(model, x, pi, z, w):
+    """AlphaGo Zero's loss terms (the L2 term is the optimizer's weight decay):
+    policy cross-entropy -pi . log p (over full-search samples only, weights w) and value
+    MSE (z - v)^2 (over all samples)."""
+    logits, v = model(x)
+    policy_loss = -(w * (pi * F.log_softmax(logits, dim=1)).sum(1)).sum() / w.sum().clamp(min=1)
+    return policy_loss, F.mse_loss(v, z)
+
+
+def _write_json(path: Path, data) -> None:
+    atomic_write_bytes(path, (json.dumps(data, indent=2) + "\n").encode())
+
+
+def _device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device 'cuda' asked for, but torch sees no CUDA device")
+    return torch.device(name)
+
+
+class ZeroRun:
+    """One run folder and the loop over it. Every stage reads its progress from disk."""
+
+    def __init__(self, folder, config: ZeroConfig | None = None, log=print, progress: bool = True,
+                 runtime: dict | None = None):
+        self.folder = Path(folder)
+        self.log = log
+        self.progress = progress
+        cfg_path = self.folder / "config.json"
+        if cfg_path.exists():
+            stored = ZeroConfig.from_json(json.loads(cfg_path.read_text()))
+            if config is not None and config.generations != stored.generations:
+                stored = dataclasses.replace(stored, generations=config.generations)
+                _write_json(cfg_path, stored.to_json())
+            self.config = stored
+        else:
+            if config is None:
+                raise FileNotFoundError(f"{self.folder}: no config.json; give a preset to start a run")
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self.config = config
+            _write_json(cfg_path, config.to_json())
+        if runtime:
+            self.config = dataclasses.replace(self.config, **runtime)
+        if self.config.threads:
+            torch.set_num_threads(self.config.threads)
+        self.device = _device(self.config.device)
+        self.state_path = self.folder / "state.json"
+        if self.state_path.exists():
+            self.state = json.loads(self.state_path.read_text())
+        else:
+            self.state = {"generation": 0, "best": None, "history": [], "elo": {"0": 0.0}}
+        self._ensure_initial_model()
+
+    # ------------------------------------------------------------------ paths
+    def model_path(self, g: int) -> Path:
+        return self.folder / "models" / f"gen_{g:04d}.pt"
+
+    def selfplay_dir(self, g: int) -> Path:
+        return self.folder / "selfplay" / f"gen_{g:04d}"
+
+    def candidate_path(self, g: int) -> Path:
+        return self.folder / "train" / f"candidate_{g:04d}.pt"
+
+    def progress_path(self, g: int) -> Path:
+        return self.folder / "train" / f"progress_{g:04d}.pt"
+
+    def gating_path(self, g: int) -> Path:
+        return self.folder / "gating" / f"gen_{g:04d}.jsonl"
+
+    def _save_state(self) -> None:
+        _write_json(self.state_path, self.state)
+
+    def _ensure_initial_model(self) -> None:
+        if self.state["best"] is None:
+            torch.manual_seed(self.config.seed)
+            net = ZeroNet(zero_config(self.config.net, board_size=self.config.size))
+            save(net, self.model_path(0), {"recipe": "zero", "generation": 0, "games": 0, "steps": 0})
+            self.state["best"] = str(self.model_path(0).relative_to(self.folder))
+            self.state["best_generation"] = 0
+            self._save_state()
+
+    def best_model(self):
+        return load(self.folder / self.state["best"], kind="zero", board_size=self.config.size).to(self.device)
+
+    def evaluator(self, model, seed: int):
+        return PolicyValueEvaluator(model, symmetries="random", rng=np.random.default_rng(seed), device=self.device)
+
+    # ------------------------------------------------------------------ stage 1: self-play
+    def games_on_disk(self, g: int) -> int:
+        return sum(int(np.unique(read_shard(p)["game"]).size) for p in list_shards(self.selfplay_dir(g)))
+
+    def selfplay(self, g: int) -> None:
+        cfg = self.config
+        folder = self.selfplay_dir(g)
+        done = self.games_on_disk(g)
+        if done >= cfg.games_per_generation:
+            return
+        model = self.best_model()
+        shard_index = len(list_shards(folder))
+        seed = cfg.seed * 1_000_003 + g * 1009 + shard_index
+        worker = SelfPlayWorker(self.evaluator(model, seed), cfg.selfplay, rng=seed, name=f"zero-gen{g}")
+        remaining = cfg.games_per_generation - done
+        self.log(f"[gen {g}] self-play: {remaining} games to play ({done} on disk)")
+        bar = _bar(remaining, f"gen {g} self-play", self.progress)
+        chunk, finished = [], []
+        start = time.monotonic()
+        for game in worker.play(remaining):
+            chunk.append(game)
+            finished.append(game)
+            bar.update(1)
+            if len(chunk) == cfg.games_per_shard or len(finished) == remaining:
+                name = f"shard_{shard_index:05d}"
+                (folder / "sgf").mkdir(parents=True, exist_ok=True)
+                for k, fg in enumerate(chunk):
+                    write_sgf(fg.record, folder / "sgf" / f"{name}_game{k:03d}.sgf")
+                write_shard(folder / f"{name}.npz", [fg.samples for fg in chunk], cfg.komi, generation=g)
+                shard_index += 1
+                chunk = []
+        bar.close()
+        stats = resignation_stats(finished)
+        stats["seconds"] = round(time.monotonic() - start, 1)
+        stats["evals"] = worker.positions_searched
+        self._append_stats(g, "selfplay", stats)
+        self.log(f"[gen {g}] self-play done: {stats}")
+
+    def _append_stats(self, g: int, stage: str, stats: dict) -> None:
+        path = self.folder / "stats.jsonl"
+        with open(path, "a") as f:
+            f.write(json.dumps({"generation": g, "stage": stage, **stats}) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+
+    # ------------------------------------------------------------------ stage 2: training
+    def _starting_weights(self, g: int):
+        """The candidate of generation g starts from the newest trained weights (candidate g-1
+        if it exists, else the best): the trainer keeps learning whether or not it was promoted."""
+        for h in range(g - 1, 0, -1):
+            if self.candidate_path(h).exists():
+                return load(self.candidate_path(h), kind="zero")
+        return load(self.folder / self.state["best"], kind="zero")
+
+    def train(self, g: int) -> None:
+        cfg = self.config
+        if self.candidate_path(g).exists():
+            return
+        rng = np.random.default_rng(cfg.seed * 7919 + g)
+        shards = [p for h in range(g) for p in list_shards(self.selfplay_dir(h))]
+        window = ReplayWindow.from_paths(shards, cfg.window_samples)
+        model = self._starting_weights(g).to(self.device)
+        model.train()
+        opt = torch.optim.SGD(model.parameters(), lr=cfg.learning_rate, momentum=cfg.momentum,
+                              weight_decay=cfg.weight_decay)
+        step = 0
+        if self.progress_path(g).exists():
+            data = torch.load(self.progress_path(g), map_location=self.device, weights_only=False)
+            model.load_state_dict(data["model"])
+            opt.load_state_dict(data["optimizer"])
+            step = data["step"]
+            rng.bit_generator.state = data["rng"]
+            self.log(f"[gen {g}] training resumes at step {step}")
+            self._truncate_log(g, step)
+        self.log(f"[gen {g}] training on {len(window)} samples for {cfg.train_steps - step} steps")
+        bar = _bar(cfg.train_steps, f"gen {g} train", self.progress, initial=step)
+        log_path = self.folder / "train_log.csv"
+        new_log = not log_path.exists()
+        with open(log_path, "a", newline="") as log_file:
+            writer = csv.writer(log_file)
+            if new_log:
+                writer.writerow(["generation", "step", "loss", "policy_loss", "value_loss", "lr"])
+            while step < cfg.train_steps:
+                lr = cfg.learning_rate * 0.1 ** sum(step >= d * cfg.train_steps for d in cfg.lr_drops)
+                for group in opt.param_groups:
+                    group["lr"] = lr
+                x, pi, z, w = window.batch(rng, cfg.batch_size)
+                x, pi, z, w = (torch.from_numpy(a).to(self.device) for a in (x, pi, z, w))
+                policy_loss, value_loss = zero_losses(model, x, pi, z, w)
+                loss = policy_loss + value_loss
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                step += 1
+                bar.update(1)
+                if step % 10 == 0 or step == cfg.train_steps:
+                    writer.writerow([g, step, f"{loss.item():.5f}", f"{policy_loss.item():.5f}",
+                                     f"{value_loss.item():.5f}", f"{lr:.5g}"])
+                    log_file.flush()
+                if step % cfg.checkpoint_every == 0 and step < cfg.train_steps:
+                    atomic_torch_save({"model": model.state_dict(), "optimizer": opt.state_dict(),
+                                       "step": step, "rng": rng.bit_generator.state}, self.progress_path(g))
+        bar.close()
+        model.eval()
+        games = sum(self.games_on_disk(h) for h in range(g))
+        save(model, self.candidate_path(g), {"recipe": "zero", "generation": g, "steps": step,
+                                             "games": games, "window": len(window), "preset": cfg.preset})
+        if self.progress_path(g).exists():
+            self.progress_path(g).unlink()
+
+    def _truncate_log(self, g: int, step: int) -> None:
+        """Drop log rows of generation g written after the checkpoint being resumed."""
+        path = self.folder / "train_log.csv"
+        if not path.exists():
+            return
+        lines = path.read_text().splitlines(keepends=True)
+        if not lines:
+            path.unlink()
+            return
+        keep = [lines[0]] + [ln for ln in lines[1:] if ln.count(",") == 5 and not (
+            ln.split(",")[0] == str(g) and int(ln.split(",")[1]) > step)]
+        atomic_write_bytes(path, "".join(keep).encode())
+
+    # ------------------------------------------------------------------ stage 3: gating
+    def _gating_results(self, g: int) -> list[dict]:
+        path = self.gating_path(g)
+        if not path.exists():
+            return []
+        out = []
+        for line in path.read_text().splitlines():
+            try:
+                out.append(json.loads(line))
+            except json.JSONDecodeError:
+                break  # a line torn by a kill: that game is replayed
+        return out
+
+    def gate(self, g: int) -> tuple[bool, float]:
+        cfg = self.config
+        if not cfg.gating:
+            return True, float("nan")
+        results = self._gating_results(g)
+        if len(results) < cfg.gating_games:
+            path = self.gating_path(g)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # rewrite the complete lines only, dropping a torn one
+            atomic_write_bytes(path, "".join(json.dumps(r) + "\n" for r in results).encode())
+            candidate = load(self.candidate_path(g), kind="zero").to(self.device)
+            best = self.best_model()
+            seed = cfg.seed * 31 + g
+            mcfg = MCTSConfig(num_simulations=cfg.gating_simulations, leaves_per_batch=4, temperature_moves=4)
+            self.log(f"[gen {g}] gating: {cfg.gating_games - len(results)} games, candidate vs best")
+            bar = _bar(cfg.gating_games, f"gen {g} gating", self.progress, initial=len(results))
+            with open(path, "a") as f:
+                for mg in play_net_match(self.evaluator(candidate, seed), self.evaluator(best, seed + 1),
+                                         cfg.gating_games, mcfg, size=cfg.size, komi=cfg.komi, rng=seed,
+                                         start_index=len(results)):
+                    row = {"game": mg.index, "candidate_color": "B" if mg.a_color == 1 else "W",
+                           "candidate_won": mg.a_won, "result": mg.result, "moves": mg.moves}
+                    f.write(json.dumps(row) + "\n")
+                    f.flush()
+                    os.fsync(f.fileno())
+                    results.append(row)
+                    bar.update(1)
+            bar.close()
+        wins = sum(r["candidate_won"] for r in results[: cfg.gating_games])
+        rate = wins / cfg.gating_games
+        return rate >= cfg.gating_threshold, rate
+
+    # ------------------------------------------------------------------ the loop
+    def run(self) -> dict:
+        cfg = self.config
+        last = None
+        while self.state["generation"] < cfg.generations:
+            g = self.state["generation"]
+            self.selfplay(g)
+            self.train(g + 1)
+            promoted, rate = self.gate(g + 1)
+            best_gen = self.state["best_generation"]
+            entry = {"generation": g + 1, "promoted": promoted, "winrate_vs_best": rate,
+                     "previous_best": best_gen}
+            if promoted:
+                target = self.model_path(g + 1)
+                candidate = load(self.candidate_path(g + 1), kind="zero")
+                save(candidate, target, {**candidate.meta, "promoted_over": best_gen, "gating_winrate": rate})
+                elo_prev = self.state["elo"].get(str(best_gen), 0.0)
+                diff = elo_from_winrate(rate) if not math.isnan(rate) else 0.0
+                self.state["elo"][str(g + 1)] = round(elo_prev + diff, 1)
+                self.state["best"] = str(target.relative_to(self.folder))
+                self.state["best_generation"] = g + 1
+            self.state["history"].append(entry)
+            self.state["generation"] = g + 1
+            self._save_state()
+            verdict = "promoted" if promoted else "kept the previous best"
+            self.log(f"[gen {g + 1}] candidate vs generation {best_gen}: win rate {rate:.0%} -> {verdict}")
+            last = entry
+        return last or (self.state["history"][-1] if self.state["history"] else {})
+
+
+class _NoBar:
+    def update(self, n=1):
+        pass
+
+    def close(self):
+        pass
+
+
+def _bar(total: int, desc: str, enabled: bool, initial: int = 0):
+    if not enabled:
+        return _NoBar()
+    from tqdm import tqdm
+    return tqdm(total=total, desc=desc, initial=initial, leave=False, dynamic_ncols=True)
