@@ -44,15 +44,17 @@ setup(
     packages=find_packages(include=["goengine*", "gtp*", "selfplay*", "training*"]),
     package_data={"goengine": ["*.pxd", "**/*.pxd", "weights/*"]},
     ext_modules=extensions(),
-    install_requires=["numpy>=1.24", "sgfmill>=1.1", "tqdm>=4.60"],
+    # torch: a range that the pinned CPU build (2.13.0) satisfies; install that one first
+    install_requires=["numpy>=1.24", "sgfmill>=1.1", "tqdm>=4.60", "torch>=2.0,<2.14"],
     extras_require={
-        "torch": ["torch>=2.0,<2.14"],
-        "rl": ["gymnasium>=1.0", "matplotlib>=3.5", "torch>=2.0,<2.14"],
-        "test": ["pytest>=7", "gymnasium>=1.0", "matplotlib>=3.5", "torch>=2.0,<2.14"],
+        "rl": ["gymnasium>=1.0", "matplotlib>=3.5"],
+        "test": ["pytest>=7", "gymnasium>=1.0", "matplotlib>=3.5"],
         "bench": ["open-spiel>=1.5"],
     },
     entry_points={
         "console_scripts": [
+            "goengine-train=training.__main__:main",
+            "goengine-gtp=gtp.__main__:main",
             "goengine-demo=goengine.demo:main",
         ]
     },
