@@ -21,6 +21,9 @@ Protocol handling (GTP v2, section 2):
   stderr, which another thread keeps in a bounded buffer (``stderr_tail()``).
 * ``close()`` sends ``quit``, then terminates and finally kills the process; the client is
   a context manager.
+
+``GtpAgent`` wraps a client as an agent (``reset()``, ``select_move(game)``), keeping the
+engine in step with any game it is asked about, so GNU Go can play in the arena.
 """
 from __future__ import annotations
 
@@ -33,8 +36,10 @@ import threading
 import time
 from typing import Sequence
 
+from goengine.coords import BLACK, WHITE, from_gtp, to_gtp
+
 __all__ = ["GtpClient", "GtpClientError", "GtpError", "GtpEngineDied", "GtpTimeout",
-           "find_gnugo"]
+           "find_gnugo", "GtpAgent", "RESIGN"]
 
 _EOF = object()  # put on the line queue when the engine's stdout closes
 
@@ -347,3 +352,223 @@ class GtpClient:
     def __repr__(self) -> str:
         state = "alive" if self.alive else "closed" if self._closed else "dead"
         return f"<GtpClient {self.name} pid={self.process.pid} {state}>"
+
+
+# ============================================================================ GtpAgent
+RESIGN = -1
+"""The action an agent returns to resign (the same value as goengine.search.RESIGN; kept
+here so that this module imports without the Cython extensions)."""
+
+_COLOR_LETTER = {BLACK: "b", WHITE: "w"}
+
+
+class GtpAgent:
+    """An external GTP engine usable wherever an agent is (goengine/agents.py's protocol:
+    ``name``, ``reset()``, ``select_move(game) -> action``), so GNU Go can play in the
+    arena or generate games.
+
+        with GtpAgent("gnugo --mode gtp --level 10 --chinese-rules", name="gnugo-10") as gnugo:
+            record = play_game(gnugo, RandomAgent(0))
+
+    ``engine``: a command line (list, or a string split like a shell would) or a running
+    ``GtpClient``. The agent closes only an engine it started itself.
+
+    The engine is kept in step with the game it is asked about:
+
+    * ``reset()`` sends ``boardsize``, ``clear_board``, ``komi`` (and ``time_settings``
+      when given) for ``size`` and ``komi``; an engine the agent started that has died is
+      restarted first.
+    * ``select_move(game)`` first sends the moves of ``game`` the engine has not seen
+      (``play b D4``, ``play w pass``: the opponent's moves, and its own when another
+      program chose them), pipelined in one batch; then ``genmove <colour>`` (or
+      ``kgs-genmove_cleanup``, see ``cleanup``) and converts the reply: a vertex or
+      ``pass`` to an action, ``resign`` to ``RESIGN``. The engine's own move is counted
+      as seen.
+    * When the game is not a continuation of what the engine has seen (a new game, a
+      different size, komi or setup, an undo), a few undone moves are taken back with
+      ``undo``; anything else, or an engine that refuses ``undo``, is handled by
+      resetting (``boardsize``/``clear_board``/``komi``) and replaying the whole game:
+      black setup stones (handicap) by ``set_free_handicap`` (or ``play b`` for each when
+      the engine refuses it or there are white setup stones too), then every move.
+
+    ``cleanup``: our referee scores by area with every stone on the board alive
+    (Tromp-Taylor), so an engine that passes while its opponent's dead stones are still on
+    the board can lose a won game. ``kgs-genmove_cleanup`` (GNU Go, KataGo, Leela Zero
+    ...) plays like ``genmove`` but captures dead stones before passing. ``"auto"`` (the
+    default) uses it when the engine knows it, ``True`` always, ``False`` never.
+
+    ``timeout``: seconds for an ordinary reply; ``genmove_timeout``: for ``genmove``
+    (None waits for ever). ``time_settings``: ``(main_time, byo_yomi_time,
+    byo_yomi_stones)`` passed through to the engine on every reset (GTP
+    ``time_settings``); ``time_left(colour, seconds, stones)`` passes a clock reading on.
+    ``setup_commands``: GTP commands sent once after the engine starts (``level 5`` ...).
+
+    Errors from the engine (GtpError, GtpEngineDied, GtpTimeout) propagate with the
+    engine's message; a refused ``play`` names the move number and move.
+    """
+
+    def __init__(self, engine: GtpClient | Sequence[str] | str, name: str | None = None, *,
+                 size: int = 9, komi: float = 7.5, timeout: float | None = 30.0,
+                 genmove_timeout: float | None = 600.0, cleanup: bool | str = "auto",
+                 time_settings: tuple[float, float, int] | None = None,
+                 setup_commands: Sequence[str] = (), max_undo: int = 4):
+        if cleanup not in ("auto", True, False):
+            raise ValueError(f"cleanup must be 'auto', True or False, got {cleanup!r}")
+        if time_settings is not None and len(time_settings) != 3:
+            raise ValueError("time_settings must be (main_time, byo_yomi_time, byo_yomi_stones)")
+        self.size = int(size)
+        self.komi = float(komi)
+        self.timeout = timeout
+        self.genmove_timeout = genmove_timeout
+        self.cleanup = cleanup
+        self.time_settings = tuple(time_settings) if time_settings is not None else None
+        self.setup_commands = [str(c) for c in setup_commands]
+        self.max_undo = int(max_undo)
+        self.last_result = None
+        if isinstance(engine, GtpClient):
+            self._argv = None
+            self.client = engine
+            self._owns = False
+        else:
+            self._argv = shlex.split(engine) if isinstance(engine, str) else [str(a) for a in engine]
+            if not self._argv:
+                raise ValueError("GtpAgent needs a command line")
+            self.client = None
+            self._owns = True
+        self.name = name or (self.client.name if self.client is not None
+                             else os.path.basename(self._argv[0]))
+        self._genmove_command: str | None = None
+        self._sent_setup: tuple | None = None   # (size, komi, black setup, white setup)
+        self._sent_moves: list[tuple[int, int]] = []
+        self.resyncs = 0
+        """How many times the whole game was replayed to the engine (a diagnostic)."""
+        self._start()
+
+    # ------------------------------------------------------------------ engine process
+    def _start(self) -> None:
+        if self.client is None or (self._owns and not self.client.alive):
+            if self.client is not None:
+                self.client.close()
+            self.client = GtpClient(self._argv, timeout=self.timeout, name=self.name)
+            self._genmove_command = None
+            self._sent_setup = None
+            self._sent_moves = []
+            if self.setup_commands:
+                self.client.send_many(self.setup_commands)
+
+    def _genmove(self) -> str:
+        if self._genmove_command is None:
+            use = self.cleanup
+            if use == "auto":
+                try:
+                    use = self.client.send("known_command kgs-genmove_cleanup").strip() == "true"
+                except GtpError:
+                    use = False
+            self._genmove_command = "kgs-genmove_cleanup" if use else "genmove"
+        return self._genmove_command
+
+    # ------------------------------------------------------------------ agent protocol
+    def reset(self) -> None:
+        """A new game: (re)start the engine if it is gone, then ``boardsize``,
+        ``clear_board``, ``komi`` for the agent's ``size`` and ``komi``."""
+        self._start()
+        self._new_game(self.size, self.komi)
+
+    def select_move(self, game) -> int:
+        """Bring the engine up to ``game`` and ask it for the move of ``game.to_play``."""
+        self._start()
+        self._sync(game)
+        color = int(game.to_play)
+        command = f"{self._genmove()} {_COLOR_LETTER[color]}"
+        reply = self.client.send(command, timeout=self.genmove_timeout).strip()
+        if reply.lower() == "resign":
+            return RESIGN
+        try:
+            action = from_gtp(reply, game.size)
+        except ValueError:
+            raise GtpError(f"answered {reply!r}, which is not a vertex of a {game.size}x"
+                           f"{game.size} board, pass or resign", command=command,
+                           engine=self.name) from None
+        self._sent_moves.append((color, action))
+        return action
+
+    def time_left(self, color: int, seconds: float, stones: int = 0) -> None:
+        """Pass a clock reading to the engine (GTP ``time_left``)."""
+        self._start()
+        self.client.send(f"time_left {_COLOR_LETTER[int(color)]} {int(seconds)} {int(stones)}")
+
+    def close(self) -> None:
+        """Stop the engine if this agent started it. Safe to call twice."""
+        if self._owns and self.client is not None:
+            self.client.close()
+
+    def __enter__(self) -> GtpAgent:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<GtpAgent {self.name} {self.client!r}>"
+
+    # ------------------------------------------------------------------ keeping in step
+    def _new_game(self, size: int, komi: float) -> None:
+        commands = [f"boardsize {size}", "clear_board", f"komi {komi:g}"]
+        if self.time_settings is not None:
+            main, byo_time, byo_stones = self.time_settings
+            commands.append(f"time_settings {int(main)} {int(byo_time)} {int(byo_stones)}")
+        self._sent_setup = None
+        self._sent_moves = []
+        self.client.send_many(commands)
+        self._sent_setup = (size, komi, (), ())
+
+    def _sync(self, game) -> None:
+        setup = (int(game.size), float(game.rules.komi), tuple(game.handicap),
+                 tuple(game.setup_white))
+        target = [(int(c), int(a)) for c, a in game.history]
+        sent = self._sent_moves
+        if setup == self._sent_setup:
+            if target[:len(sent)] == sent:
+                self._play(target[len(sent):], len(sent), game.size)
+                return
+            back = len(sent) - len(target)
+            if 0 < back <= self.max_undo and sent[:len(target)] == target:
+                try:
+                    self.client.send_many(["undo"] * back)
+                    del sent[len(target):]
+                    return
+                except GtpError:
+                    pass  # the engine cannot undo: replay the whole game
+        self.resyncs += 1
+        self._new_game(setup[0], setup[1])
+        black, white = setup[2], setup[3]
+        if black or white:
+            self._setup(black, white, game.size)
+            self._sent_setup = setup
+        self._play(target, 0, game.size)
+
+    def _setup(self, black, white, size: int) -> None:
+        if black and not white:
+            try:
+                self.client.send("set_free_handicap "
+                                 + " ".join(to_gtp(a, size) for a in black))
+                return
+            except GtpError:
+                self._new_game(size, self._sent_setup[1])
+        self.client.send_many([f"play b {to_gtp(a, size)}" for a in black]
+                              + [f"play w {to_gtp(a, size)}" for a in white])
+
+    def _play(self, moves, first_number: int, size: int) -> None:
+        if not moves:
+            return
+        commands = [f"play {_COLOR_LETTER[c]} {to_gtp(a, size)}" for c, a in moves]
+        try:
+            self.client.send_many(commands)
+        except GtpError as exc:
+            # find which move was refused: the replies before it succeeded
+            index = next((i for i, cmd in enumerate(commands) if cmd == exc.command), 0)
+            self._sent_setup = None  # out of step: the next call replays everything
+            raise GtpError(f"refused move {first_number + index + 1} ({exc.command}): "
+                           f"{exc.message}", command=exc.command, engine=self.name) from None
+        self._sent_moves.extend(moves)
+

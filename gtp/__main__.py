@@ -1,0 +1,147 @@
+"""The GTP engine program for Go GUIs: ``goengine-gtp`` or ``python -m gtp``.
+
+    goengine-gtp --agent mcts --visits 20000
+    goengine-gtp --agent mcts --time-per-move 2 --resign-threshold off
+    goengine-gtp --agent random --seed 1 --quiet
+
+It speaks GTP v2 on stdin/stdout (see gtp/handlers.py for the commands and docs/gtp.md
+for the GUIs); logs go to stderr. Bad options, or a --weights file that is missing, end
+the program at once with a message on stderr and exit status 2.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+import sys
+
+from goengine.coords import MAX_SIZE, MIN_SIZE
+
+from .players import AGENTS, PlayerOptions, check_options
+
+__all__ = ["main", "build_parser", "engine_from_args"]
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _size(text: str) -> int:
+    value = _positive_int(text)
+    if not MIN_SIZE <= value <= MAX_SIZE:
+        raise argparse.ArgumentTypeError(f"board size must be {MIN_SIZE}..{MAX_SIZE}, "
+                                         f"got {value}")
+    return value
+
+
+def _finite(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    return value
+
+
+def _seconds(text: str) -> float:
+    value = _finite(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, got {text}")
+    return value
+
+
+def _non_negative(text: str) -> float:
+    value = _finite(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, got {text}")
+    return value
+
+
+def _threshold(text: str) -> float | None:
+    if text.lower() in ("off", "none", "never"):
+        return None
+    value = _finite(text)
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"must be a win rate between 0 and 1 (e.g. 0.05) "
+                                         f"or 'off', got {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    agents = ", ".join(f"{name} ({spec.help})" if spec.help else name
+                       for name, spec in sorted(AGENTS.items()))
+    p = argparse.ArgumentParser(
+        prog="goengine-gtp",
+        description="goengine as a GTP v2 engine for Go GUIs (Sabaki, GoGui, Lizzie, q5go) "
+                    "and match programs. Protocol on stdin/stdout, logs on stderr.")
+    p.add_argument("--agent", default="mcts", choices=sorted(AGENTS),
+                   help=f"who chooses the moves: {agents} (default: mcts)")
+    p.add_argument("--weights", metavar="FILE",
+                   help="checkpoint of the agent's networks (agents with networks only)")
+    p.add_argument("--size", type=_size, default=9, help="board size at start (default 9)")
+    p.add_argument("--komi", type=_finite, default=7.5, help="komi at start (default 7.5)")
+    p.add_argument("--visits", type=_positive_int, metavar="N",
+                   help="search simulations per move (default 10000 when no time limit "
+                        "applies; a cap when one does)")
+    p.add_argument("--time-per-move", type=_seconds, metavar="SECONDS",
+                   help="seconds per move when the controller sets no clock (a cap when "
+                        "it does)")
+    p.add_argument("--threads", type=_positive_int, default=1,
+                   help="threads the agent may use (default 1)")
+    p.add_argument("--seed", type=int, help="seed of all random choices (reproducible play)")
+    p.add_argument("--resign-threshold", type=_threshold, default=0.05, metavar="WINRATE",
+                   help="resign when the win rate falls below this, from move N*N/4 on; "
+                        "'off' never resigns (default 0.05)")
+    p.add_argument("--lag", type=_non_negative, default=0.3, metavar="SECONDS",
+                   help="seconds per move the clock counts outside the search (GUI, "
+                        "network); kept in reserve (default 0.3)")
+    p.add_argument("--quiet", action="store_true", help="log only warnings and errors")
+    p.add_argument("--verbose", action="store_true", help="log every command (debug)")
+    return p
+
+
+def engine_from_args(args: argparse.Namespace):
+    """The GoEngine the parsed arguments describe (ValueError for a bad combination)."""
+    from .handlers import GoEngine
+    from .timecontrol import TimeConfig
+
+    options = PlayerOptions(size=args.size, komi=args.komi, visits=args.visits,
+                            time_per_move=args.time_per_move, threads=args.threads,
+                            seed=args.seed, weights=args.weights)
+    check_options(args.agent, options)
+    return GoEngine(args.agent, options, resign_threshold=args.resign_threshold,
+                    time_config=TimeConfig(lag=args.lag))
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        stream=sys.stderr, format="%(name)s: %(message)s",
+        level=logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO)
+    try:
+        engine = engine_from_args(args)
+    except (ValueError, OSError) as exc:
+        parser.exit(2, f"{parser.prog}: error: {exc}\n")
+    # only the protocol goes to stdout: anything else printed by mistake lands on stderr
+    protocol_out = sys.stdout
+    sys.stdout = sys.stderr
+    logging.getLogger("gtp").info("goengine %s ready: --agent %s", engine.engine_version,
+                                  args.agent)
+    try:
+        return engine.run(sys.stdin, protocol_out)
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        sys.stdout = protocol_out
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,768 @@
+"""The Go commands of the GTP engine: GTP v2 and the extensions GUIs use.
+
+``GoEngine`` is a ``gtp.engine.GtpEngine`` holding one game (``goengine.game.GameState``),
+one agent (``gtp/players.py``), the clocks (``gtp/timecontrol.py``) and the dead-stone
+judge (``gtp/status.py``). One method per command; the arguments arrive converted from
+the signature (``Color`` -> BLACK/WHITE, ``Vertex`` -> action).
+
+==========================  =================================================================
+command                     reply
+==========================  =================================================================
+boardsize n                 new empty board (``unacceptable size`` outside 2..25 or what the
+                            agent plays)
+clear_board                 new empty board, clocks reset
+komi x                      komi changed (moves already played are kept)
+play c v                    ``illegal move: <reason>``
+genmove c                   the move played (``pass``, ``resign``), within the time budget
+undo                        ``cannot undo`` when no move is left
+showboard                   the board with coordinates, captures, side to move
+final_score                 ``B+3.5`` / ``W+0.5`` / ``0``: area score, dead stones removed
+final_status_list s         chains (one per line) that are ``alive``, ``dead`` or ``seki``
+time_settings m b s         GTP clock (absolute / Canadian / none)
+kgs-time_settings ...       ``none``, ``absolute m``, ``canadian m b s``, ``byoyomi m p n``
+time_left c t s             a clock report
+kgs-genmove_cleanup c       like genmove, but never passes while dead opponent stones remain
+fixed_handicap n            GNU Go's handicap points (``invalid number of stones``,
+                            ``board not empty``)
+place_free_handicap n       the engine's choice of n points
+set_free_handicap v...      the controller's points (``bad vertex list``)
+loadsgf f [n]               the game of file f, before move n (``cannot load file``)
+printsgf [f]                the game as SGF (into file f when given)
+reg_genmove c               the move genmove would choose, not played, no clock
+list_stones c               the stones of colour c
+is_legal c v                ``1`` or ``0``
+kgs-rules r                 ``chinese``, ``aga``, ``new_zealand``, ``japanese``,
+                            ``tromp-taylor``: ko and suicide rules; scoring is always by area
+kgs-game_over               acknowledged
+gogui-analyze_commands      the analyze commands below, for GoGui
+lz-analyze [c] [i] [tags]   streamed ``info move ...`` lines every i centiseconds until the
+                            next command arrives (tags: ``interval i``, ``maxmoves n``,
+                            ``minmoves n``)
+lz-genmove_analyze c [i]    streamed ``info`` lines while thinking, then ``play <move>``
+==========================  =================================================================
+
+Analyze commands (GoGui ``gfx``/``string``): ``goengine-policy_heatmap``,
+``goengine-visit_heatmap``, ``goengine-winrate``, ``goengine-pv``, ``goengine-ownership``,
+``goengine-dead_stones``.
+
+A game that ended with two passes goes on when another move is played or generated (a
+disputed end on KGS, ``kgs-genmove_cleanup``).
+"""
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+
+import goengine
+from goengine.coords import (
+    BLACK, EMPTY, WHITE, check_size, color_name, from_gtp, opponent, to_gtp,
+)
+from goengine.diagram import render
+from goengine.errors import IllegalMoveError, SGFError
+from goengine.game import GameState, Rules, fixed_handicap_points, max_fixed_handicap
+from goengine.search import RESIGN
+from goengine.sgf import GameRecord, read_sgf, rules_to_text, to_sgf_bytes, write_sgf
+
+from . import analysis
+from .engine import Color, GtpCommandError, GtpEngine, Stream, Vertex, command
+from .players import DEFAULT_VISITS, PlayerOptions, make_agent
+from .status import ALIVE, DEAD, SEKI, StatusConfig, StatusResult, is_self_atari, judge
+from .timecontrol import TimeConfig, TimeControl, TimeSettings
+
+__all__ = ["GoEngine", "format_score", "free_handicap_points", "KGS_RULES"]
+
+log = logging.getLogger("gtp")
+
+KGS_RULES = {
+    # kgs-rules name -> (superko, suicide); scoring is by area under all of them
+    "chinese": ("positional", False),
+    "aga": ("situational", False),
+    "new_zealand": ("situational", True),
+    "tromp-taylor": ("positional", True),
+    "japanese": ("simple", False),
+}
+
+
+def format_score(score: float) -> str:
+    """GTP final_score text: ``B+3.5``, ``W+0.5``, ``0``."""
+    if abs(score) < 1e-9:
+        return "0"
+    return f"{'B' if score > 0 else 'W'}+{abs(score):g}"
+
+
+def free_handicap_points(size: int, n: int) -> list[int]:
+    """The engine's free handicap of ``n`` stones: GNU Go's fixed points as far as they go,
+    then, one at a time, the empty point farthest (Manhattan distance) from the stones
+    already placed among the points at least as far from the edge as handicap stones stand
+    (the 4th line from 13x13 up, the 3rd on 7x7..11x11); ties go to the point nearest that
+    line, then to the first in row-major order. Points nearer the edge are used only when
+    those run out. ValueError unless 1 <= n < N*N."""
+    size = check_size(size)
+    if not 1 <= n < size * size:
+        raise ValueError(f"invalid number of handicap stones {n} for {size}x{size}")
+    top = max_fixed_handicap(size)
+    points = fixed_handicap_points(size, min(n, top)) if top >= 2 and n >= 2 else []
+    line = 3 if size > 11 else 2 if size >= 7 else 1 if size >= 4 else 0
+    rows, cols = np.divmod(np.arange(size * size), size)
+    edge = np.minimum(np.minimum(rows, size - 1 - rows), np.minimum(cols, size - 1 - cols))
+    while len(points) < n:
+        free = np.ones(size * size, dtype=bool)
+        free[points] = False
+        inner = free & (edge >= line)
+        candidates = inner if inner.any() else free
+        if points:
+            pr, pc = np.divmod(np.array(points), size)
+            dist = (np.abs(rows[:, None] - pr[None, :])
+                    + np.abs(cols[:, None] - pc[None, :])).min(axis=1)
+        else:
+            dist = np.zeros(size * size, dtype=np.int64)
+        key = dist * 1000 - np.abs(edge - line)
+        key = np.where(candidates, key, np.iinfo(np.int64).min)
+        points.append(int(np.argmax(key)))
+    return sorted(points)
+
+
+class GoEngine(GtpEngine):
+    """The Go engine behind ``python -m gtp`` / ``goengine-gtp``.
+
+    ``agent``: a name from ``gtp.players.AGENTS``. ``options``: the command line's
+    ``PlayerOptions``. ``resign_threshold``: resign when the side to move's win rate (root
+    and best move) is below it, from move N*N/4 on; None never resigns.
+    """
+
+    engine_name = "goengine"
+    engine_version = goengine.__version__
+
+    def __init__(self, agent: str = "mcts", options: PlayerOptions | None = None, *,
+                 resign_threshold: float | None = 0.05,
+                 status_config: StatusConfig | None = None,
+                 time_config: TimeConfig | None = None):
+        super().__init__()
+        self.options = options or PlayerOptions()
+        self.agent_name = agent
+        self.agent = make_agent(agent, self.options)
+        self.resign_threshold = resign_threshold
+        self.status_config = status_config or StatusConfig(
+            seed=0 if self.options.seed is None else self.options.seed)
+        self.size = check_size(self.options.size)
+        self.rules = Rules(komi=self.options.komi)
+        self.clock = TimeControl(config=time_config or TimeConfig())
+        self.converters[Vertex] = self._parse_vertex
+        self.game = GameState(self.size, self.rules)
+        self.player_names: dict[int, str] = {}
+        self.analysis_limit: float | None = None
+        """Seconds after which lz-analyze stops by itself (None: only the next command
+        stops it). For tests and scripts that cannot send a next command."""
+        self._status_cache: tuple | None = None
+        self.last_result = None
+        """The SearchResult of the last search (genmove, analysis), for tests and logs."""
+
+    # ------------------------------------------------------------------ helpers
+    @property
+    def mcts(self):
+        return getattr(self.agent, "mcts", None)
+
+    def _parse_vertex(self, token: str) -> int:
+        return from_gtp(token, self.size)
+
+    def _vertex(self, action: int) -> str:
+        return to_gtp(action, self.size)
+
+    def _vertices(self, actions) -> str:
+        return " ".join(self._vertex(a) for a in actions)
+
+    def _board_is_empty(self) -> bool:
+        g = self.game
+        return (not g.history and not g.handicap and not g.setup_white
+                and g.board.num_empty == self.size * self.size)
+
+    def _new_game(self, size: int | None = None) -> None:
+        if size is not None:
+            self.size = size
+        self.game = GameState(self.size, self.rules)
+        self.agent.reset()
+        self.clock.reset()
+        self.player_names.clear()
+        self._status_cache = None
+        self.last_result = None
+
+    def _replay(self, rules: Rules) -> GameState:
+        """The current game replayed under ``rules`` (komi or ko rule changed)."""
+        old = self.game
+        game = GameState(self.size, rules)
+        if old.handicap or old.setup_white:
+            game.setup_stones(old.handicap, old.setup_white,
+                              to_play=old.history[0][0] if old.history else old.to_play)
+        for color, action in old.history:
+            if game.is_over():
+                _resume(game)
+            game.play_color(color, action)
+        return game
+
+    def _require_mcts(self, what: str):
+        mcts = self.mcts
+        if mcts is None:
+            raise GtpCommandError(f"{what} needs a search agent (--agent mcts); "
+                                  f"--agent {self.agent_name} does not search")
+        return mcts
+
+    def _position_for(self, color: int) -> tuple[GameState, bool]:
+        """A game with ``color`` to move and not over (the real one when it already is).
+        The flag says whether the side to move was forced (the search tree must then be
+        forgotten before and after searching it)."""
+        game = self.game
+        if game.is_over() or game.to_play != color:
+            game = game.copy()
+            if game.resigned != EMPTY:
+                raise GtpCommandError("the game is over (resignation); undo it first")
+            _resume(game)
+        forced = game.to_play != color
+        if forced:
+            game.to_play = color  # GTP lets a colour move out of turn
+        return game, forced
+
+    def _judge(self) -> StatusResult:
+        """Dead-stone judgement of the current position (cached per position)."""
+        key = (self.game.board.hash, self.game.to_play, self.size)
+        if self._status_cache is None or self._status_cache[0] != key:
+            self._status_cache = (key, judge(self.game.board, self.status_config,
+                                             self.game.to_play))
+        return self._status_cache[1]
+
+    def _budget(self, color: int) -> tuple[int | None, float | None]:
+        """(simulations, seconds) for the next move of ``color``: the clock's budget capped
+        by --time-per-move, and --visits as a cap on simulations."""
+        seconds = self.clock.budget(color, self.game.board.num_empty)
+        if self.options.time_per_move is not None:
+            seconds = (self.options.time_per_move if seconds is None
+                       else min(seconds, self.options.time_per_move))
+        visits = self.options.visits
+        if seconds is None and visits is None:
+            visits = getattr(getattr(self.mcts, "config", None), "num_simulations", DEFAULT_VISITS)
+        return visits, seconds
+
+    def _search(self, game: GameState, forced: bool, visits: int | None,
+                seconds: float | None, callback=None, interval: float = 0.1):
+        mcts = self.mcts
+        if forced:
+            mcts.reset()
+        try:
+            result = mcts.search(game, num_simulations=visits, seconds=seconds,
+                                 callback=callback, callback_interval=interval)
+        finally:
+            if forced:
+                mcts.reset()
+        self.last_result = result
+        return result
+
+    def _should_resign(self, result, game: GameState) -> bool:
+        t = self.resign_threshold
+        if t is None or not result.moves:
+            return False
+        if game.move_number < (self.size * self.size) // 4:
+            return False
+        return result.winrate < t and result.moves[0].winrate < t
+
+    def _generate(self, color: int, *, use_clock: bool = True, cleanup: bool = False,
+                  emit=None, interval: float = 0.0) -> int:
+        """Choose a move for ``color`` (an action, or RESIGN); nothing is played."""
+        game, forced = self._position_for(color)
+        start = time.monotonic()
+        if use_clock:
+            visits, seconds = self._budget(color)
+        else:
+            visits = self.options.visits or getattr(getattr(self.mcts, "config", None),
+                                                    "num_simulations", DEFAULT_VISITS)
+            seconds = self.options.time_per_move
+        result = None
+        if self.mcts is not None:
+            last = [start]
+
+            def progress(partial):
+                if emit is not None and time.monotonic() - last[0] >= interval:
+                    last[0] = time.monotonic()
+                    line = analysis.lz_info_line(partial, self.size)
+                    if line:
+                        emit(line)
+                return False
+
+            callback = progress if emit is not None and interval > 0 else None
+            result = self._search(game, forced, visits, seconds, callback,
+                                  max(0.01, interval))
+            if emit is not None and interval > 0:
+                line = analysis.lz_info_line(result, self.size)
+                if line:
+                    emit(line)
+            action = self.mcts.choose(result, game)
+            if action != RESIGN and self._should_resign(result, game):
+                action = RESIGN
+        else:
+            action = int(self.agent.select_move(game))
+        if cleanup:
+            action = self._cleanup_move(game, color, action, result)
+        elif action != RESIGN and action != game.pass_action and not game.is_legal(action):
+            # the search knows only simple ko and the current position's hash: a move it
+            # likes may repeat an earlier position (superko); take the next best instead
+            legal = [m.action for m in (result.moves if result is not None else [])
+                     if m.action == game.pass_action or game.is_legal(m.action)]
+            log.warning("agent %s chose the illegal move %s; playing %s instead",
+                        self.agent_name, self._vertex(action),
+                        self._vertex(legal[0]) if legal else "pass")
+            action = legal[0] if legal else game.pass_action
+        elapsed = time.monotonic() - start
+        if use_clock:
+            self.clock.spend(color, elapsed)
+        self._log_move(color, action, result, elapsed, seconds)
+        return action
+
+    def _cleanup_move(self, game: GameState, color: int, action: int, result) -> int:
+        """kgs-genmove_cleanup: while opponent stones judged dead remain, never pass (nor
+        resign): prefer the searched moves that take a liberty of a dead chain and are not
+        self-ataris, then any such move, then the best searched non-pass move."""
+        status = judge(game.board, self.status_config, game.to_play)
+        dead = [c for c in status.groups(DEAD) if status.stones[c[0]] == opponent(color)]
+        n = game.pass_action
+        if not dead:
+            return action if action == n or game.is_legal(action) else n
+        safe = []
+        for chain in sorted(dead, key=lambda c: game.board.liberties(c[0])):
+            for lib in game.board.chain_liberties(chain[0]):
+                if lib not in safe and game.is_legal(lib) and not is_self_atari(game.board, lib, color):
+                    safe.append(lib)
+        searched = [m.action for m in (result.moves if result is not None else [])]
+        for a in searched:
+            if a in safe:
+                return a
+        if safe:
+            return safe[0]
+        for a in searched:
+            if a != n and game.is_legal(a):
+                return a
+        return action if action != RESIGN else n
+
+    def _log_move(self, color, action, result, elapsed, seconds) -> None:
+        move = "resign" if action == RESIGN else self._vertex(action)
+        text = f"{color_name(color)} {move} in {elapsed:.2f} s"
+        if seconds is not None:
+            text += f" (budget {seconds:.2f} s, {self.clock.describe(color)})"
+        if result is not None and result.moves:
+            best = result.moves[0]
+            pv = " ".join(self._vertex(a) for a in best.pv[:10])
+            text += (f": {result.simulations} visits, win rate {100 * result.winrate:.1f}%, "
+                     f"pv {pv}")
+        log.info(text)
+
+    def _play(self, color: int, action: int) -> None:
+        if self.game.is_over() and self.game.resigned == EMPTY:
+            _resume(self.game)
+        self.game.play_color(color, action)
+
+    # ------------------------------------------------------------------ setup
+    def cmd_boardsize(self, size: int) -> None:
+        try:
+            check_size(size)
+        except ValueError:
+            raise GtpCommandError("unacceptable size") from None
+        sizes = getattr(self.agent, "board_sizes", None)
+        if sizes is not None and size not in sizes:
+            raise GtpCommandError(f"unacceptable size (--agent {self.agent_name} plays "
+                                  f"{', '.join(map(str, sorted(sizes)))})")
+        self._new_game(size)
+
+    def cmd_clear_board(self) -> None:
+        self._new_game()
+
+    def cmd_komi(self, komi: float) -> None:
+        self.rules = Rules(komi=komi, superko=self.rules.superko, suicide=self.rules.suicide)
+        self.game = self._replay(self.rules)
+        self._status_cache = None
+
+    @command("kgs-rules")
+    def cmd_kgs_rules(self, rules: str) -> None:
+        key = rules.lower().replace(" ", "_")
+        if key not in KGS_RULES:
+            raise GtpCommandError(f"unknown rules {rules!r}: expected one of "
+                                  f"{', '.join(KGS_RULES)}")
+        superko, suicide = KGS_RULES[key]
+        new = Rules(komi=self.rules.komi, superko=superko, suicide=suicide)
+        try:
+            game = self._replay(new)
+        except IllegalMoveError as exc:
+            raise GtpCommandError(f"the game so far is illegal under {rules}: {exc}") from None
+        self.rules, self.game = new, game
+        if key == "japanese":
+            log.info("kgs-rules japanese: simple ko; the engine still scores by area")
+
+    @command("kgs-game_over")
+    def cmd_kgs_game_over(self) -> None:
+        log.info("game over: %s", self.game.result() if self.game.is_over() else "")
+
+    # ------------------------------------------------------------------ moves
+    def cmd_play(self, color: Color, vertex: Vertex) -> None:
+        try:
+            self._play(color, vertex)
+        except IllegalMoveError as exc:
+            raise GtpCommandError(f"illegal move: {self._vertex(vertex)} ({exc.reason})") from None
+
+    def cmd_genmove(self, color: Color) -> str:
+        action = self._generate(color)
+        if action == RESIGN:
+            return "resign"
+        self._play(color, action)
+        return self._vertex(action)
+
+    def cmd_reg_genmove(self, color: Color) -> str:
+        action = self._generate(color, use_clock=False)
+        return "resign" if action == RESIGN else self._vertex(action)
+
+    @command("kgs-genmove_cleanup")
+    def cmd_kgs_genmove_cleanup(self, color: Color) -> str:
+        action = self._generate(color, cleanup=True)
+        self._play(color, action)
+        return self._vertex(action)
+
+    def cmd_undo(self) -> None:
+        try:
+            self.game.undo()
+        except ValueError:
+            raise GtpCommandError("cannot undo") from None
+
+    def cmd_is_legal(self, color: Color, vertex: Vertex) -> str:
+        game = self.game
+        if game.is_over() and game.resigned == EMPTY:
+            game = game.copy()
+            _resume(game)
+        return "1" if game.is_legal(vertex, color) else "0"
+
+    def cmd_list_stones(self, color: Color) -> str:
+        return self._vertices(np.flatnonzero(self.game.board.stones() == color).tolist())
+
+    # ------------------------------------------------------------------ handicap
+    def _check_empty(self) -> None:
+        if not self._board_is_empty():
+            raise GtpCommandError("board not empty")
+
+    def cmd_fixed_handicap(self, number_of_stones: int) -> str:
+        self._check_empty()
+        try:
+            points = fixed_handicap_points(self.size, number_of_stones)
+        except ValueError:
+            raise GtpCommandError("invalid number of stones") from None
+        self.game.set_free_handicap(points)
+        return self._vertices(points)
+
+    def cmd_place_free_handicap(self, number_of_stones: int) -> str:
+        self._check_empty()
+        if not 2 <= number_of_stones < self.size * self.size:
+            raise GtpCommandError("invalid number of stones")
+        points = free_handicap_points(self.size, number_of_stones)
+        self.game.set_free_handicap(points)
+        return self._vertices(points)
+
+    def cmd_set_free_handicap(self, *vertices: Vertex) -> None:
+        self._check_empty()
+        n = self.size * self.size
+        if (len(vertices) < 2 or len(set(vertices)) != len(vertices) or n in vertices
+                or len(vertices) >= n):
+            raise GtpCommandError("bad vertex list")
+        self.game.set_free_handicap(vertices)
+
+    # ------------------------------------------------------------------ scoring
+    def cmd_final_score(self) -> str:
+        if self.game.resigned != EMPTY:
+            return self.game.result()
+        return format_score(self._judge().score(self.rules.komi))
+
+    def cmd_final_status_list(self, status: str) -> str:
+        status = status.lower()
+        if status not in (ALIVE, DEAD, SEKI):
+            raise GtpCommandError(f"syntax error: invalid status {status!r} (alive, dead or seki)")
+        return "\n".join(self._vertices(chain) for chain in self._judge().groups(status))
+
+    # ------------------------------------------------------------------ time
+    def cmd_time_settings(self, main_time: float, byo_yomi_time: float,
+                          byo_yomi_stones: int) -> None:
+        if main_time < 0 or byo_yomi_time < 0:
+            raise GtpCommandError("syntax error: times must not be negative")
+        self.clock.set(TimeSettings.from_gtp(main_time, byo_yomi_time, byo_yomi_stones))
+        log.info("time settings: %s", self.clock.settings)
+
+    @command("kgs-time_settings")
+    def cmd_kgs_time_settings(self, system: str, *values: float) -> None:
+        system = system.lower()
+        expected = {"none": 0, "absolute": 1, "canadian": 3, "byoyomi": 3}
+        if system not in expected:
+            raise GtpCommandError(f"syntax error: unknown time system {system!r} (none, "
+                                  f"absolute, canadian or byoyomi)")
+        if len(values) != expected[system] or any(v < 0 for v in values):
+            usage = {"none": "none", "absolute": "absolute <main_time>",
+                     "canadian": "canadian <main_time> <byo_yomi_time> <byo_yomi_stones>",
+                     "byoyomi": "byoyomi <main_time> <period_time> <periods>"}[system]
+            raise GtpCommandError(f"syntax error: usage: kgs-time_settings {usage}")
+        if system in ("canadian", "byoyomi") and values[2] != int(values[2]):
+            raise GtpCommandError("syntax error: the stone or period count must be an integer")
+        try:
+            if system == "none":
+                settings = TimeSettings("none")
+            elif system == "absolute":
+                settings = TimeSettings("absolute", main=values[0])
+            elif system == "canadian":
+                settings = (TimeSettings("canadian", main=values[0], period=values[1],
+                                         stones=int(values[2]))
+                            if values[2] > 0 and values[1] > 0
+                            else TimeSettings("absolute", main=values[0]))
+            else:
+                settings = TimeSettings("byoyomi", main=values[0], period=values[1],
+                                        periods=int(values[2]))
+        except ValueError as exc:
+            raise GtpCommandError(f"syntax error: {exc}") from None
+        self.clock.set(settings)
+        log.info("time settings: %s", settings)
+
+    def cmd_time_left(self, color: Color, time: float, stones: int) -> None:
+        if time < 0:
+            time = 0.0
+        self.clock.time_left(color, time, stones)
+
+    # ------------------------------------------------------------------ SGF
+    def cmd_loadsgf(self, filename: str, move_number: int | None = None) -> None:
+        if move_number is not None and move_number < 1:
+            raise GtpCommandError("syntax error: the move number must be 1 or more")
+        try:
+            record = read_sgf(filename)
+        except SGFError as exc:
+            raise GtpCommandError(f"cannot load file: {exc}") from None
+        sizes = getattr(self.agent, "board_sizes", None)
+        if sizes is not None and record.size not in sizes:
+            raise GtpCommandError(f"cannot load file: board size {record.size} is not one "
+                                  f"that --agent {self.agent_name} plays")
+        rules = Rules(komi=record.komi, superko=self.rules.superko, suicide=self.rules.suicide)
+        if move_number is not None and move_number <= len(record.moves):
+            record.moves = record.moves[: move_number - 1]
+        record.result = None  # a resignation is not replayed: the GUI may play on
+        try:
+            game = record.to_game(rules=rules, source=filename)
+        except SGFError as exc:
+            raise GtpCommandError(f"cannot load file: {exc}") from None
+        self.size, self.rules, self.game = record.size, rules, game
+        self.agent.reset()
+        self._status_cache = None
+        self.player_names = {c: name for c, name in ((BLACK, record.black_name),
+                                                     (WHITE, record.white_name)) if name}
+
+    def _record(self) -> GameRecord:
+        game = self.game
+        record = GameRecord.from_game(game, black_name=self.player_names.get(BLACK),
+                                      white_name=self.player_names.get(WHITE))
+        if game.is_over() and game.resigned == EMPTY:
+            record.result = format_score(self._judge().score(self.rules.komi))
+        if not record.rules or record.rules.startswith("simple ko"):
+            record.rules = rules_to_text(game.rules)
+        return record
+
+    def cmd_printsgf(self, filename: str | None = None) -> str | None:
+        record = self._record()
+        if filename is None:
+            return to_sgf_bytes(record).decode("utf-8").strip()
+        try:
+            write_sgf(record, filename)
+        except OSError as exc:
+            raise GtpCommandError(f"cannot save file: {exc}") from None
+        return None
+
+    # ------------------------------------------------------------------ display
+    def cmd_showboard(self) -> str:
+        g = self.game
+        last = g.last_move()
+        ko = g.board.ko if g.board.ko >= 0 and g.board.ko_color == g.to_play else None
+        lines = [render(g.board.stones(), self.size, last=last[1] if last else None, ko=ko)]
+        black, white = g.board.captures
+        lines.append(f"Black (X) has captured {black} stones, White (O) {white}")
+        status = "game over" if g.is_over() else f"{color_name(g.to_play)} to play"
+        lines.append(f"Move {g.move_number}, {status}, komi {self.rules.komi:g}, "
+                     f"{rules_to_text(self.rules)} rules")
+        return "\n" + "\n".join(lines)
+
+    # ------------------------------------------------------------------ analysis (GoGui)
+    @command("gogui-analyze_commands")
+    def cmd_gogui_analyze_commands(self) -> str:
+        commands = [
+            "gfx/Policy heat map/goengine-policy_heatmap",
+            "gfx/Ownership (playouts)/goengine-ownership",
+            "gfx/Dead stones (playouts)/goengine-dead_stones",
+        ]
+        if self.mcts is not None:
+            commands[1:1] = [
+                "gfx/Visit heat map/goengine-visit_heatmap",
+                "string/Win rate/goengine-winrate",
+                "gfx/Principal variation/goengine-pv",
+            ]
+        return "\n".join(commands)
+
+    def _analysis_result(self, what: str):
+        mcts = self._require_mcts(what)
+        game, forced = self._position_for(self.game.to_play)
+        visits = self.options.visits or mcts.config.num_simulations
+        return self._search(game, forced, visits, self.options.time_per_move), game
+
+    def _policy(self) -> np.ndarray:
+        game, forced = self._position_for(self.game.to_play)
+        policy = getattr(self.agent, "policy", None)
+        if policy is not None:
+            return np.asarray(policy(game), dtype=np.float64)
+        if self.mcts is not None:
+            return self._search(game, forced, 1, None).prior
+        # the random agent's own policy: uniform over legal moves that fill no own eye
+        n = game.pass_action
+        out = np.zeros(n + 1)
+        legal = [a for a in np.flatnonzero(game.legal_mask()[:n]).tolist()
+                 if not game.board.is_eye(a, game.to_play)]
+        if legal:
+            out[legal] = 1.0 / len(legal)
+        else:
+            out[n] = 1.0
+        return out
+
+    @command("goengine-policy_heatmap")
+    def cmd_policy_heatmap(self) -> str:
+        prior = self._policy()
+        n = self.size * self.size
+        labels = {a: f"{round(100 * prior[a])}" for a in range(n) if prior[a] >= 0.005}
+        text = f"pass {100 * prior[n]:.1f}%" if prior.shape[0] > n else None
+        return analysis.gfx_heatmap(prior, self.size, labels, text)
+
+    @command("goengine-visit_heatmap")
+    def cmd_visit_heatmap(self) -> str:
+        result, _ = self._analysis_result("the visit heat map")
+        n = self.size * self.size
+        visits = result.visits.astype(np.float64)
+        total = max(1.0, visits.sum())
+        labels = {a: str(int(visits[a])) for a in range(n) if visits[a] / total >= 0.01}
+        return analysis.gfx_heatmap(visits, self.size, labels,
+                                    f"{int(total)} visits, pass {int(visits[n])}")
+
+    @command("goengine-winrate")
+    def cmd_winrate(self) -> str:
+        result, game = self._analysis_result("the win rate")
+        return analysis.winrate_text(result, game.to_play)
+
+    @command("goengine-pv")
+    def cmd_pv(self) -> str:
+        result, game = self._analysis_result("the principal variation")
+        if not result.moves:
+            return ""
+        return analysis.gfx_variation(result.moves[0].pv, game.to_play, self.size)
+
+    @command("goengine-ownership")
+    def cmd_ownership(self) -> str:
+        return analysis.gfx_influence(self._judge().ownership, self.size)
+
+    @command("goengine-dead_stones")
+    def cmd_dead_stones(self) -> str:
+        status = self._judge()
+        lines = []
+        if status.stones_with(DEAD):
+            lines.append("MARK " + self._vertices(status.stones_with(DEAD)))
+        if status.stones_with(SEKI):
+            lines.append("TRIANGLE " + self._vertices(status.stones_with(SEKI)))
+        lines.append(f"TEXT area score {format_score(status.score(self.rules.komi))}")
+        return "\n".join(lines)
+
+    # ------------------------------------------------------------------ analysis (Leela Zero)
+    def _analyze_args(self, args: tuple[str, ...], color_required: bool):
+        """Parse ``[color] [interval] [interval n] [maxmoves n] [minmoves n]``."""
+        color, interval, max_moves = None, None, None
+        tokens = list(args)
+        if tokens and tokens[0].lower() in ("b", "w", "black", "white"):
+            color = BLACK if tokens.pop(0).lower().startswith("b") else WHITE
+        elif color_required:
+            raise GtpCommandError("syntax error: a colour (b or w) comes first")
+        if tokens and tokens[0].isdigit():
+            interval = int(tokens.pop(0))
+        while tokens:
+            tag = tokens.pop(0).lower()
+            if tag in ("interval", "maxmoves", "minmoves") and tokens and tokens[0].isdigit():
+                value = int(tokens.pop(0))
+                if tag == "interval":
+                    interval = value
+                elif tag == "maxmoves":
+                    max_moves = value
+            elif tag in ("avoid", "allow"):
+                raise GtpCommandError(f"syntax error: the {tag} tag is not supported")
+            else:
+                raise GtpCommandError(f"syntax error: cannot parse analyze tag {tag!r}")
+        return color, 100 if interval is None else interval, max_moves
+
+    @command("lz-analyze")
+    def cmd_lz_analyze(self, *args: str) -> Stream:
+        color, interval, max_moves = self._analyze_args(args, color_required=False)
+        self._require_mcts("lz-analyze")
+        game, forced = self._position_for(self.game.to_play if color is None else color)
+
+        def produce(emit):
+            self._ponder(game, forced, interval / 100.0, max_moves, emit)
+
+        return Stream(produce)
+
+    def _ponder(self, game, forced, interval, max_moves, emit) -> None:
+        """Search ``game`` until the next command arrives (or ``analysis_limit``), emitting
+        an info line every ``interval`` seconds (none when 0) and one when it stops."""
+        mcts = self.mcts
+        start = time.monotonic()
+        poll = min(interval, 0.1) if interval > 0 else 0.1
+        last = [start]
+
+        def stop() -> bool:
+            if self.analysis_limit is not None and time.monotonic() - start >= self.analysis_limit:
+                return True
+            return self.input_pending()
+
+        def progress(partial) -> bool:
+            if interval > 0 and time.monotonic() - last[0] >= interval:
+                last[0] = time.monotonic()
+                line = analysis.lz_info_line(partial, self.size, max_moves)
+                if line:
+                    emit(line)
+            return stop()
+
+        if forced:
+            mcts.reset()
+        try:
+            result = None
+            while not stop():
+                before = result.simulations if result is not None else -1
+                result = mcts.search(game, seconds=3600.0, callback=progress,
+                                     callback_interval=poll)
+                self.last_result = result
+                if result.simulations == before:  # the tree is full: wait for a command
+                    time.sleep(poll)
+            if result is not None and interval > 0:
+                line = analysis.lz_info_line(result, self.size, max_moves)
+                if line:
+                    emit(line)
+        finally:
+            if forced:
+                mcts.reset()
+
+    @command("lz-genmove_analyze")
+    def cmd_lz_genmove_analyze(self, *args: str) -> Stream:
+        color, interval, _ = self._analyze_args(args, color_required=True)
+        self._position_for(color)  # fails now (a "?" reply) if the game cannot go on
+
+        def produce(emit):
+            action = self._generate(color, emit=emit, interval=interval / 100.0)
+            if action != RESIGN:
+                self._play(color, action)
+            emit("play " + ("resign" if action == RESIGN else self._vertex(action)))
+
+        return Stream(produce)
+
+
+def _resume(game: GameState) -> None:
+    """Let a game that ended with two passes go on (GTP play after the passes: a disputed
+    end, kgs-genmove_cleanup). goengine.game has no API for it yet, so the pass count is
+    reset here; see the report of issue 4."""
+    if game.consecutive_passes >= 2 and game.resigned == EMPTY:
+        game.consecutive_passes = 0

@@ -1,0 +1,127 @@
+"""The agents the GTP engine can play with: a registry of factories, chosen by ``--agent``.
+
+    @register_agent("mcts", help="UCT with C random playouts")
+    def _mcts(options: PlayerOptions):
+        return pure_mcts_agent(options.visits or DEFAULT_VISITS, rng=options.rng())
+
+A factory takes the resolved ``PlayerOptions`` and returns an agent (goengine/agents.py's
+protocol: ``name``, ``select_move(game)``, ``reset()``). The GTP engine uses more when the
+agent has it:
+
+* ``agent.mcts`` (a goengine.search.MCTS): genmove runs the search itself, with the time
+  budget and a progress callback; lz-analyze, the visit heat map, the win rate and the
+  principal variation use it.
+* ``agent.policy(game) -> np.ndarray`` of N*N+1 move probabilities: the policy heat map
+  (without it, a search agent's root priors are shown).
+* ``agent.board_sizes``: the sizes it can play (a network trained on 9x9); boardsize
+  refuses the others.
+
+Later issues register ``policy``, ``zero`` and ``lee`` here, with ``weights="required"``.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+__all__ = ["PlayerOptions", "AgentSpec", "AGENTS", "register_agent", "make_agent",
+           "DEFAULT_VISITS", "WEIGHTS_USES"]
+
+log = logging.getLogger("gtp")
+
+DEFAULT_VISITS = 10_000
+"""Simulations per move when neither --visits nor --time-per-move is given (pure MCTS on
+9x9 runs about 30,000 per second on one core)."""
+
+WEIGHTS_USES = ("none", "optional", "required")
+
+
+@dataclass(frozen=True)
+class PlayerOptions:
+    """What the command line says about the agent; a factory reads what it needs."""
+
+    size: int = 9
+    """Board size at start (boardsize may change it)."""
+    komi: float = 7.5
+    visits: int | None = None
+    """Simulations per move (an upper bound when a time budget applies too)."""
+    time_per_move: float | None = None
+    """Seconds per move when the controller sets no clock (an upper bound otherwise)."""
+    threads: int = 1
+    """Threads the agent may use (network agents: torch threads)."""
+    seed: int | None = None
+    """Seed of every random choice; None: fresh entropy."""
+    weights: str | None = None
+    """Path of a checkpoint, for the agents that take one."""
+
+    def rng(self, stream: int = 0) -> np.random.Generator:
+        """A generator for one random stream of the engine, reproducible under ``seed``."""
+        if self.seed is None:
+            return np.random.default_rng()
+        return np.random.default_rng([self.seed, stream])
+
+
+@dataclass(frozen=True)
+class AgentSpec:
+    name: str
+    factory: Callable[[PlayerOptions], object]
+    weights: str = "none"
+    """Whether --weights is "none" (refused), "optional" or "required"."""
+    help: str = ""
+
+
+AGENTS: dict[str, AgentSpec] = {}
+
+
+def register_agent(name: str, *, weights: str = "none", help: str = ""):
+    """Decorator: register ``factory(options) -> agent`` under ``name``."""
+    if weights not in WEIGHTS_USES:
+        raise ValueError(f"weights must be one of {WEIGHTS_USES}, got {weights!r}")
+
+    def add(factory):
+        AGENTS[name] = AgentSpec(name, factory, weights, help)
+        return factory
+
+    return add
+
+
+def check_options(name: str, options: PlayerOptions) -> AgentSpec:
+    """The spec of agent ``name``; ValueError naming the problem for an unknown agent or
+    a --weights that is missing, not a file, or not taken by this agent."""
+    spec = AGENTS.get(name)
+    if spec is None:
+        raise ValueError(f"unknown agent {name!r}: choose one of {', '.join(sorted(AGENTS))}")
+    if options.weights is not None:
+        if not os.path.isfile(options.weights):
+            what = "is a directory" if os.path.isdir(options.weights) else "does not exist"
+            raise ValueError(f"weights file {options.weights!r} {what}")
+        if spec.weights == "none":
+            raise ValueError(f"--agent {name} takes no --weights")
+    elif spec.weights == "required":
+        raise ValueError(f"--agent {name} needs --weights FILE")
+    return spec
+
+
+def make_agent(name: str, options: PlayerOptions):
+    """Check the options and build the agent."""
+    spec = check_options(name, options)
+    return spec.factory(options)
+
+
+# ----------------------------------------------------------------------------- built-ins
+@register_agent("random", help="uniformly random legal moves that do not fill own eyes")
+def _random_agent(options: PlayerOptions):
+    from goengine.agents import RandomAgent
+    return RandomAgent(options.rng())
+
+
+@register_agent("mcts", help="UCT with uniform priors and C random playouts (no network)")
+def _mcts_agent(options: PlayerOptions):
+    from goengine.agents import pure_mcts_agent
+    if options.threads > 1:
+        log.warning("the pure-MCTS search runs on one thread: --threads %d is ignored",
+                    options.threads)
+    return pure_mcts_agent(options.visits or DEFAULT_VISITS, rng=options.rng())
