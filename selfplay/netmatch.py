@@ -29,11 +29,13 @@ class MatchGame:
 
 
 def play_net_match(eval_a, eval_b, games: int, config: MCTSConfig, size: int = 9, komi: float = 7.5,
-                   rng=None, parallel: int = 16, start_index: int = 0, max_moves: int | None = None):
-    """Yield MatchGame results for games start_index .. games-1 as they finish."""
+                   rng=None, parallel: int = 16, skip=(), max_moves: int | None = None):
+    """Yield MatchGame results for games 0 .. games-1, except the indices in `skip` (games
+    already played), as they finish (not in index order: games run in parallel)."""
     rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     cap = max_moves if max_moves is not None else 2 * size * size
-    pending = list(range(start_index, games))
+    done = set(skip)
+    pending = [i for i in range(games) if i not in done]
     live = []
     while pending or live:
         while pending and len(live) < parallel:

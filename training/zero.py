@@ -368,6 +368,8 @@ class ZeroRun:
         if not cfg.gating:
             return True, float("nan")
         results = self._gating_results(g)
+        unique = {r["game"]: r for r in results}
+        results = [unique[i] for i in sorted(unique)]
         if len(results) < cfg.gating_games:
             path = self.gating_path(g)
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -382,7 +384,7 @@ class ZeroRun:
             with open(path, "a") as f:
                 for mg in play_net_match(self.evaluator(candidate, seed), self.evaluator(best, seed + 1),
                                          cfg.gating_games, mcfg, size=cfg.size, komi=cfg.komi, rng=seed,
-                                         start_index=len(results)):
+                                         skip={r["game"] for r in results}):
                     row = {"game": mg.index, "candidate_color": "B" if mg.a_color == 1 else "W",
                            "candidate_won": mg.a_won, "result": mg.result, "moves": mg.moves}
                     f.write(json.dumps(row) + "\n")

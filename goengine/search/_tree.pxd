@@ -35,7 +35,7 @@ cdef class CEvaluator:
 
 
 cdef class Tree:
-    cdef readonly int size, capacity, used, hist_len
+    cdef readonly int size, capacity, used, hist_len, max_nodes
     cdef int A, NN, root
     cdef int32_t* first
     cdef int16_t* nchild
@@ -66,6 +66,7 @@ cdef class Tree:
     cdef object _orig_root_prior
 
     cdef int _alloc(self, int count) noexcept nogil
+    cdef bint _grow(self, int needed) noexcept nogil
     cdef int _select(self, int node) noexcept nogil
     cdef void _backup(self, const int32_t* path, int length, double value, bint had_vl) noexcept nogil
     cdef void _undo_vl(self, const int32_t* path, int length) noexcept nogil

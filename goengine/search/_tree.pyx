@@ -23,7 +23,7 @@ every edge on a pending path carries virtual loss, removed exactly at backup.
 Positional superko is enforced lazily: a child whose move repeats a position of the game
 or of its own path is marked illegal the first time the search walks into it.
 """
-from libc.stdlib cimport malloc, free, calloc
+from libc.stdlib cimport malloc, free, calloc, realloc
 from libc.string cimport memcpy, memset
 from libc.math cimport sqrt, log, isnan, NAN
 from libc.stdint cimport uint64_t, int32_t, int16_t, uint8_t, int8_t
@@ -33,7 +33,7 @@ cimport numpy as cnp
 
 from goengine._board cimport (
     board_t, Board, board_play, board_is_legal, board_is_eye, board_area, board_playout,
-    pt_of, action_of, rng_next, PASS_PT, EMPTY, BLACK, WHITE, MAX_PTS,
+    pt_of, action_of, rng_next, rng_below, PASS_PT, EMPTY, BLACK, WHITE, MAX_PTS,
 )
 
 cnp.import_array()
@@ -324,7 +324,8 @@ cdef class Tree:
         self.size = size
         self.NN = size * size
         self.A = size * size + 1
-        self.capacity = int(config.max_nodes)
+        self.max_nodes = int(config.max_nodes)
+        self.capacity = min(self.max_nodes, 1 << 16)  # grown on demand up to max_nodes
         self.hist_len = max(1, history_length)
         self.first = <int32_t*>malloc(self.capacity * sizeof(int32_t))
         self.nchild = <int16_t*>malloc(self.capacity * sizeof(int16_t))
@@ -405,10 +406,53 @@ cdef class Tree:
             self.parent[self.root] = -1
         self._orig_root_prior = None
 
+    cdef bint _grow(self, int needed) noexcept nogil:
+        """Enlarge the node arrays to hold `needed` nodes (doubling, at most max_nodes)."""
+        cdef long cap = self.capacity
+        while cap < needed:
+            cap *= 2
+        if cap > self.max_nodes:
+            cap = self.max_nodes
+        if cap < needed:
+            return False
+        cdef void* p
+        p = realloc(self.first, cap * sizeof(int32_t))
+        if p == NULL: return False
+        self.first = <int32_t*>p
+        p = realloc(self.nchild, cap * sizeof(int16_t))
+        if p == NULL: return False
+        self.nchild = <int16_t*>p
+        p = realloc(self.move, cap * sizeof(int16_t))
+        if p == NULL: return False
+        self.move = <int16_t*>p
+        p = realloc(self.parent, cap * sizeof(int32_t))
+        if p == NULL: return False
+        self.parent = <int32_t*>p
+        p = realloc(self.N, cap * sizeof(int32_t))
+        if p == NULL: return False
+        self.N = <int32_t*>p
+        p = realloc(self.VL, cap * sizeof(int32_t))
+        if p == NULL: return False
+        self.VL = <int32_t*>p
+        p = realloc(self.W, cap * sizeof(double))
+        if p == NULL: return False
+        self.W = <double*>p
+        p = realloc(self.P, cap * sizeof(float))
+        if p == NULL: return False
+        self.P = <float*>p
+        p = realloc(self.V0, cap * sizeof(float))
+        if p == NULL: return False
+        self.V0 = <float*>p
+        p = realloc(self.flags, cap * sizeof(uint8_t))
+        if p == NULL: return False
+        self.flags = <uint8_t*>p
+        self.capacity = <int>cap
+        return True
+
     cdef int _alloc(self, int count) noexcept nogil:
         """Reserve `count` contiguous nodes; -1 when the node budget is spent."""
         cdef int start = self.used, i
-        if start + count > self.capacity:
+        if start + count > self.capacity and not self._grow(start + count):
             self.full = True
             return -1
         for i in range(start, start + count):
@@ -686,6 +730,12 @@ cdef class Tree:
                         else:
                             self.P[c] = 1.0 / count
                         c += 1
+                # a random child order breaks ties between equal children at random
+                # instead of in board order (uniform priors would favour the top rows)
+                for a in range(count - 1, 0, -1):
+                    c = fc + rng_below(&self.rng, a + 1)
+                    self.move[fc + a], self.move[c] = self.move[c], self.move[fc + a]
+                    self.P[fc + a], self.P[c] = self.P[c], self.P[fc + a]
                 self.first[leaf] = fc
                 self.nchild[leaf] = <int16_t>count
                 self.flags[leaf] |= F_EXPANDED

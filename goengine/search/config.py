@@ -78,9 +78,10 @@ class MCTSConfig:
     resign_min_moves: int = 0
     """No resignation before this game move (0: none)."""
 
-    max_nodes: int = 2_000_000
-    """Node budget: the search stops early rather than allocate more tree nodes (~40 bytes
-    each), so memory is bounded whatever the time budget."""
+    max_nodes: int = 16_000_000
+    """Node budget: the search stops early rather than allocate more tree nodes (37 bytes
+    each, allocated as the tree grows: 16M nodes is at most ~600 MB, about 200k simulations
+    on 9x9), so memory is bounded whatever the time budget."""
 
     allow_eye_fill: bool = False
     """Whether the search considers moves that fill the mover's own one-point eye. Such moves
@@ -93,8 +94,13 @@ class MCTSConfig:
     playing on."""
 
     pass_when_only_own_territory: bool = True
-    """Pass when every legal move only fills the mover's own territory (empty regions bordered
-    by its stones alone): such moves can only lose eyes under area scoring."""
+    """Pass when every legal move only fills the mover's own territory: empty regions bordered
+    by its stones alone and no larger than `territory_max_fraction` of the board, with the
+    opponent on the board. Such moves cannot gain under area scoring, only lose eyes."""
+
+    territory_max_fraction: float = 0.25
+    """Largest region (as a share of the board) the passing rule counts as settled territory:
+    a bigger empty area, such as the whole board around a lone stone, is still open."""
 
     def __post_init__(self):
         checks = [

@@ -94,12 +94,14 @@ def _stone_history(game, length: int) -> tuple[list[int], np.ndarray]:
     return hashes, recent
 
 
-def territory_owner(board) -> np.ndarray:
+def territory_owner(board, with_sizes: bool = False):
     """Tromp-Taylor owner of every point: the stone's colour, or for an empty point the one
-    colour its region touches (EMPTY when it touches both or none)."""
+    colour its region touches (EMPTY when it touches both or none). With `with_sizes`, also
+    the size of each empty point's region (0 for stones)."""
     size = board.size
     stones = board.stones()
     owner = stones.astype(np.int8).copy()
+    sizes = np.zeros(size * size, dtype=np.int64)
     seen = np.zeros(size * size, dtype=bool)
     for start in range(size * size):
         if stones[start] != EMPTY or seen[start]:
@@ -117,7 +119,8 @@ def territory_owner(board) -> np.ndarray:
                 else:
                     border |= int(stones[q])
         owner[region] = border if border in (1, 2) else EMPTY
-    return owner
+        sizes[region] = len(region)
+    return (owner, sizes) if with_sizes else owner
 
 
 class MCTS:
@@ -151,7 +154,20 @@ class MCTS:
         if (self._tree is not None and self._tree_key is not None and self._tree_key[0] == key
                 and self._tree.size == game.size):
             old = self._tree_key[1]
-            if len(history) >= len(old) and history[: len(old)] == old and len(history) - len(old) <= 8:
+            trailing = 0
+            for _, action in reversed(history):
+                if action != game.size * game.size:
+                    break
+                trailing += 1
+            k = len(history) - len(old)
+            if k < 0:   # moves were taken back: a new tree
+                natural = False
+            elif k == 0:  # the same position again (e.g. analysis continued)
+                natural = (game.to_play, game.consecutive_passes) == self._tree_key[2]
+            else:       # moves were played since: side to move and passes must follow from them
+                natural = (game.consecutive_passes == min(trailing, 2)
+                           and game.to_play == 3 - history[-1][0])
+            if natural and 0 <= k <= 8 and history[: len(old)] == old:
                 reused = True
                 for _, action in history[len(old):]:
                     if not self._tree.reuse(action):
@@ -169,7 +185,7 @@ class MCTS:
         hashes, recent = _stone_history(game, self.history_length)
         self._tree.set_position(game.board, game.to_play, game.consecutive_passes, hashes, recent,
                                 superko=game.rules.superko != "simple", keep_tree=reused)
-        self._tree_key = (key, history)
+        self._tree_key = (key, history, (game.to_play, game.consecutive_passes))
         return self._tree
 
     @property
@@ -316,7 +332,11 @@ def should_pass(game, config: MCTSConfig) -> bool:
         legal = np.flatnonzero(game.legal_mask()[:n])
         if legal.size == 0:
             return True
-        owner = territory_owner(game.board)
-        if np.all(owner[legal] == me):
+        stones = game.board.stones()
+        if not np.any(stones == 3 - me):
+            return False
+        owner, region_size = territory_owner(game.board, with_sizes=True)
+        limit = config.territory_max_fraction * n
+        if np.all((owner[legal] == me) & (region_size[legal] <= limit)):
             return True
     return False
