@@ -16,9 +16,9 @@ import os
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(1, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from _common import emit, log, pin_one_core  # noqa: E402
+# the repo root first, not benchmarks/ (whose selfplay.py would shadow the selfplay package)
+sys.path[0] = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from benchmarks._common import emit, log, pin_one_core  # noqa: E402
 
 from goengine.game import GameState  # noqa: E402
 from goengine.search import MCTS, MCTSConfig, UniformEvaluator  # noqa: E402
