@@ -20,9 +20,9 @@ import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(1, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from _common import emit, log, pin_one_core, timed
+# the repo root first, not benchmarks/ (whose selfplay.py would shadow the selfplay package)
+sys.path[0] = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from benchmarks._common import emit, log, pin_one_core, timed  # noqa: E402
 
 from goengine import board_ref
 from goengine.errors import IllegalMoveError
