@@ -15,7 +15,8 @@ import numpy as np
 
 from .search import MCTS, RESIGN, MCTSConfig, RolloutEvaluator, UniformEvaluator
 
-__all__ = ["RESIGN", "RandomAgent", "MCTSAgent", "pure_mcts_agent"]
+__all__ = ["RESIGN", "RandomAgent", "MCTSAgent", "PolicyAgent", "pure_mcts_agent", "rollout_mcts_agent",
+           "zero_agent", "policy_agent", "shipped_weights"]
 
 
 class RandomAgent:
@@ -73,3 +74,88 @@ def rollout_mcts_agent(simulations: int = 1000, rollouts: int = 1, rng=None, **c
     rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     config = MCTSConfig(num_simulations=simulations, c_puct=1.0, fpu_reduction=0.0, **config_changes)
     return MCTSAgent(RolloutEvaluator(rollouts, rng=rng), config, rng=rng, name=f"rollout-mcts:{simulations}")
+
+
+class PolicyAgent:
+    """Plays a network's move without search: the most probable legal move, or a sample
+    from the policy (AlphaGo's raw SL/RL policy players). `evaluator` is any Evaluator."""
+
+    def __init__(self, evaluator, sample: bool = False, rng=None, name: str = "policy"):
+        self.evaluator = evaluator
+        self.sample = sample
+        self.rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+        self.name = name
+        self.last_result = None
+
+    def reset(self) -> None:
+        pass
+
+    def policy(self, game) -> np.ndarray:
+        """The evaluator's move probabilities (N*N+1) for the side to move in `game`."""
+        from .search import LeafBatch
+        if game.is_over():
+            raise ValueError("the game is over: there is no move to choose")
+        batch = LeafBatch.from_states([game], int(getattr(self.evaluator, "history_length", 1)))
+        priors, _ = self.evaluator.evaluate(batch)
+        legal = game.legal_mask()
+        p = np.asarray(priors[0], dtype=np.float64) * legal
+        total = p.sum()
+        return p / total if total > 0 else legal / legal.sum()
+
+    def select_move(self, game) -> int:
+        p = self.policy(game)
+        if self.sample:
+            return int(self.rng.choice(len(p), p=p))
+        return int(np.argmax(p))
+
+
+SHIPPED_ZERO_9X9 = "zero-9x9.pt"
+"""File name of the shipped 9x9 AlphaGo Zero network in goengine/weights/."""
+
+
+def shipped_weights(name: str = SHIPPED_ZERO_9X9) -> str | None:
+    """Path of a checkpoint shipped in goengine/weights/, or None when it is not there."""
+    from pathlib import Path
+    path = Path(__file__).resolve().parent / "weights" / name
+    return str(path) if path.is_file() else None
+
+
+def zero_agent(weights: str | None = None, simulations: int = 800, seconds: float | None = None,
+               rng=None, symmetries: str = "random", threads: int = 0, device: str | None = None,
+               **config_changes) -> MCTSAgent:
+    """An AlphaGo Zero player: MCTS over a ZeroNet checkpoint (the shipped 9x9 one by default)."""
+    from .models import PolicyValueEvaluator, load
+    path = weights or shipped_weights()
+    if path is None:
+        raise FileNotFoundError("no ZeroNet weights given and none shipped in goengine/weights/")
+    if threads:
+        import torch
+        torch.set_num_threads(threads)
+    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    model = load(path, kind="zero", device=device or "cpu")
+    evaluator = PolicyValueEvaluator(model, symmetries=symmetries, rng=rng, cache_size=200_000)
+    config = MCTSConfig(num_simulations=simulations, **config_changes)
+    agent = MCTSAgent(evaluator, config, rng=rng, name=f"zero:{simulations}", seconds=seconds)
+    agent.board_sizes = (model.config.board_size,)
+    agent.policy = lambda game: PolicyAgent(evaluator).policy(game)
+    return agent
+
+
+def policy_agent(weights: str | None = None, sample: bool = False, rng=None) -> PolicyAgent:
+    """The raw policy of a checkpoint (a ZeroNet, or an AlphaGo PolicyNet) without search."""
+    from .models import LeeEvaluator, PolicyValueEvaluator, load
+    from .models.checkpoint import read
+    path = weights or shipped_weights()
+    if path is None:
+        raise FileNotFoundError("no weights given and none shipped in goengine/weights/")
+    kind = read(path)["kind"]
+    model = load(path)
+    if kind == "zero":
+        evaluator = PolicyValueEvaluator(model, symmetries="none")
+    elif kind == "policy":
+        evaluator = LeeEvaluator(model, None, policy_temperature=1.0, symmetries="none")
+    else:
+        raise ValueError(f"{path}: a {kind!r} network has no policy to play")
+    agent = PolicyAgent(evaluator, sample=sample, rng=rng, name=f"policy:{kind}")
+    agent.board_sizes = (model.config.board_size,)
+    return agent

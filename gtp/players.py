@@ -125,3 +125,24 @@ def _mcts_agent(options: PlayerOptions):
         log.warning("the pure-MCTS search runs on one thread: --threads %d is ignored",
                     options.threads)
     return pure_mcts_agent(options.visits or DEFAULT_VISITS, rng=options.rng())
+
+
+@register_agent("zero", weights="optional",
+                help="AlphaGo Zero: MCTS over a ZeroNet (default: the shipped 9x9 network)")
+def _zero_agent(options: PlayerOptions):
+    from goengine.agents import shipped_weights, zero_agent
+    weights = options.weights or shipped_weights()
+    if weights is None:
+        raise ValueError("--agent zero needs --weights FILE (no network is shipped in goengine/weights/)")
+    return zero_agent(weights, simulations=options.visits or 800, rng=options.rng(),
+                      threads=options.threads)
+
+
+@register_agent("policy", weights="optional",
+                help="a network's raw policy, no search (a ZeroNet or an AlphaGo PolicyNet)")
+def _policy_agent(options: PlayerOptions):
+    from goengine.agents import policy_agent, shipped_weights
+    weights = options.weights or shipped_weights()
+    if weights is None:
+        raise ValueError("--agent policy needs --weights FILE (no network is shipped in goengine/weights/)")
+    return policy_agent(weights, rng=options.rng())

@@ -1,6 +1,7 @@
 """Torch networks, checkpoints and their Evaluator adapters (the only torch users of goengine)."""
 from .checkpoint import CHECKPOINT_SCHEMA, CheckpointError, load, save
-from .evaluators import NetworkEvaluator, PolicyValueEvaluator, masked_softmax
+from .evaluators import LeeEvaluator, NetworkEvaluator, PolicyValueEvaluator, masked_softmax
+from .rollout import RolloutNet, RolloutNetConfig
 from .nets import (
     PolicyNet, PolicyNetConfig, ValueNet, ValueNetConfig, ZeroNet, ZeroNetConfig, ZERO_PRESETS, zero_config,
 )
@@ -8,5 +9,6 @@ from .nets import (
 __all__ = [
     "ZeroNet", "ZeroNetConfig", "PolicyNet", "PolicyNetConfig", "ValueNet", "ValueNetConfig",
     "ZERO_PRESETS", "zero_config", "save", "load", "CheckpointError", "CHECKPOINT_SCHEMA",
-    "PolicyValueEvaluator", "NetworkEvaluator", "masked_softmax",
+    "PolicyValueEvaluator", "NetworkEvaluator", "LeeEvaluator", "masked_softmax", "RolloutNet",
+    "RolloutNetConfig",
 ]

@@ -156,3 +156,27 @@ class PolicyValueEvaluator(NetworkEvaluator):
 
     def forward(self, x):
         return self.model(x)
+
+
+class LeeEvaluator(NetworkEvaluator):
+    """AlphaGo (2016)'s evaluator: SL (or RL) policy-network priors, softened by the paper's
+    softmax temperature, from lee48 planes, and value-network values from lee49 planes. The
+    rollouts that mix with the value (V = (1-lambda) v + lambda z) run in the tree, with a
+    FastRolloutPolicy given to MCTS as its rollout_policy."""
+
+    history_length = 1
+
+    def __init__(self, policy_model, value_model=None, policy_temperature: float = 0.67, **kw):
+        super().__init__(policy_model, policy_temperature=policy_temperature, **kw)
+        self.value_model = value_model
+        if value_model is not None:
+            self.value_model.to(self.device).eval()
+
+    def planes(self, batch) -> np.ndarray:
+        from ..features import batch_planes
+        return batch_planes("lee49", batch, batch.last_moves)
+
+    def forward(self, x):
+        logits = self.model(x[:, :48])
+        values = self.value_model(x) if self.value_model is not None else None
+        return logits, values

@@ -178,5 +178,13 @@ MODEL_CLASSES = {"zero": (ZeroNet, ZeroNetConfig), "policy": (PolicyNet, PolicyN
                  "value": (ValueNet, ValueNetConfig)}
 
 
+def _register_rollout():
+    from .rollout import RolloutNet, RolloutNetConfig
+    MODEL_CLASSES["rollout"] = (RolloutNet, RolloutNetConfig)
+
+
+_register_rollout()
+
+
 def config_dict(model: nn.Module) -> dict:
     return asdict(model.config)

@@ -7,13 +7,16 @@ cdef class RolloutPolicy:
     """Plays a rollout in place on a C board; the default is uniform random with the eye rule.
     Subclasses (the trained fast policy) override `run`."""
     cdef int run(self, board_t* b, int color, int max_moves, uint64_t* rng) noexcept nogil
+    cdef int run_from(self, board_t* b, int color, int prev, int prev2, int max_moves,
+                      uint64_t* rng) noexcept nogil
 
 
 cdef class LeafBatch:
     cdef readonly int capacity, n, size, history_length
     cdef int A, NN, max_depth
     cdef board_t* boards
-    cdef object _to_play, _legal, _stones, _hashes, _komi
+    cdef object _to_play, _legal, _stones, _hashes, _komi, _last_moves
+    cdef int16_t* last_moves
     cdef int8_t* to_play
     cdef uint8_t* legal
     cdef int8_t* stones
@@ -53,6 +56,7 @@ cdef class Tree:
     cdef uint64_t* hist_hashes
     cdef int n_hist
     cdef int8_t* root_hist
+    cdef int16_t root_moves[8]
     cdef int8_t* ring
     cdef uint64_t* path_hashes
     # configuration, copied from MCTSConfig

@@ -65,6 +65,13 @@ cdef void _extract(const board_t* b, int8_t* out) noexcept nogil:
             i += 1
 
 
+cdef inline int _prev_pt(const board_t* b, int action) noexcept nogil:
+    """A recorded move as a board point for run_from (PASS_PT for pass or none)."""
+    if action < 0 or action >= b.size * b.size:
+        return PASS_PT
+    return pt_of(b, action)
+
+
 cdef uint64_t _seed(object rng):
     cdef uint64_t s
     if isinstance(rng, np.random.Generator):
@@ -83,8 +90,22 @@ cdef class RolloutPolicy:
     cdef int run(self, board_t* b, int color, int max_moves, uint64_t* rng) noexcept nogil:
         return board_playout(b, color, max_moves, rng)
 
+    cdef int run_from(self, board_t* b, int color, int prev, int prev2, int max_moves,
+                      uint64_t* rng) noexcept nogil:
+        """A rollout that knows the last two moves (board points, PASS_PT for none): the
+        trained policy's response patterns need them; the uniform one ignores them."""
+        return self.run(b, color, max_moves, rng)
+
 
 # ----------------------------------------------------------------------------- leaf batch
+def _recent_moves(game, int n=8):
+    """The last n actions of a GameState, most recent first, -1 before its start."""
+    out = np.full(n, -1, dtype=np.int16)
+    moves = [a for _, a in game.history[-n:]][::-1]
+    out[: len(moves)] = moves
+    return out
+
+
 def _grow(arr, shape, dtype):
     new = np.zeros(shape, dtype=dtype)
     if arr is not None:
@@ -103,6 +124,8 @@ cdef class LeafBatch:
       legal    uint8 (n, N*N+1)   moves the search may expand (simple ko; pass always 1)
       hashes   uint64 (n,)        Zobrist hash of the leaf position
       komi     float32 (n,)
+      last_moves int16 (n, 8)     the last 8 moves before the leaf, most recent first (pass =
+                                  N*N, -1 before the game's start): lee48's "turns since"
     `board(i)` returns a copy of leaf i as a goengine Board.
     """
 
@@ -162,6 +185,8 @@ cdef class LeafBatch:
         self._stones = grow(self._stones, (capacity, self.history_length, self.NN), np.int8)
         self._hashes = grow(self._hashes, (capacity,), np.uint64)
         self._komi = grow(self._komi, (capacity,), np.float32)
+        self._last_moves = grow(self._last_moves, (capacity, 8), np.int16)
+        self.last_moves = <int16_t*>cnp.PyArray_DATA(self._last_moves)
         self.to_play = <int8_t*>cnp.PyArray_DATA(self._to_play)
         self.legal = <uint8_t*>cnp.PyArray_DATA(self._legal)
         self.stones = <int8_t*>cnp.PyArray_DATA(self._stones)
@@ -196,6 +221,10 @@ cdef class LeafBatch:
     def komi(self):
         return self._komi[: self.n]
 
+    @property
+    def last_moves(self):
+        return self._last_moves[: self.n]
+
     def board(self, int i):
         """A copy of leaf i as a goengine Board."""
         if not 0 <= i < self.n:
@@ -229,6 +258,7 @@ cdef class LeafBatch:
             batch.hashes[i] = board.b.hash
             mask = state.legal_mask()
             batch._legal[i] = mask
+            batch._last_moves[i] = _recent_moves(state)
             if batch.history_length > 1:
                 batch._stones[i] = state.recent_stones(batch.history_length)
             else:
@@ -308,7 +338,8 @@ cdef class RolloutEvaluator(CEvaluator):
                 total = 0
                 for r in range(self.rollouts):
                     memcpy(&work, &batch.boards[i], sizeof(board_t))
-                    self.policy.run(&work, color, 3 * batch.NN, &self.rng)
+                    self.policy.run_from(&work, color, _prev_pt(&work, batch.last_moves[i * 8]),
+                                         _prev_pt(&work, batch.last_moves[i * 8 + 1]), 3 * batch.NN, &self.rng)
                     total += _outcome(&work, color, batch.komi[i])
                 values[i] = total / self.rollouts
         return 0
@@ -372,7 +403,7 @@ cdef class Tree:
 
     # ------------------------------------------------------------------ position
     def set_position(self, Board board, int to_play, int passes=0, hashes=None, recent_stones=None,
-                     bint superko=True, bint keep_tree=False):
+                     bint superko=True, bint keep_tree=False, recent_moves=None):
         """Point the root at a position. `hashes`: the game's earlier position hashes (for
         positional superko); `recent_stones`: (H, N*N) int8 of the root position and the H-1
         before it. keep_tree=True keeps the existing root's statistics (after `reuse`)."""
@@ -389,6 +420,11 @@ cdef class Tree:
         cdef int i
         for i in range(self.n_hist):
             self.hist_hashes[i] = h[i]
+        for i in range(8):
+            self.root_moves[i] = -1
+        if recent_moves is not None:
+            for i, a in enumerate(list(recent_moves)[:8]):
+                self.root_moves[i] = int(a)
         memset(self.root_hist, 0, self.hist_len * self.NN)
         cdef int8_t[:, ::1] rs
         if recent_stones is not None:
@@ -596,6 +632,7 @@ cdef class Tree:
         cdef double v, z
         cdef board_t work
         cdef int lo, hi, mid
+        cdef int lm[8]
         batch._reserve(batch.n + 1)
         for attempt in range(k):
             if self.full:
@@ -664,11 +701,18 @@ cdef class Tree:
                 break
             need_expand = not (self.flags[node] & F_EXPANDED) and self.N[node] + 1 >= self.exp_thr
             need_value = self.lam < 1.0 and isnan(self.V0[node])
+            for j in range(8):  # the leaf's last 8 moves: the path's, then the game's
+                idx = depth - j
+                if idx >= 1:
+                    lm[j] = self.move[path[idx]]
+                else:
+                    lm[j] = self.root_moves[-idx] if -idx < 8 else -1
             z = 0.0
             if self.lam > 0.0:
                 for j in range(self.rollouts):
                     memcpy(&work, b, sizeof(board_t))
-                    self.rollout_policy.run(&work, color, self.rollout_cap, &self.rng)
+                    self.rollout_policy.run_from(&work, color, _prev_pt(b, lm[0]), _prev_pt(b, lm[1]),
+                                                 self.rollout_cap, &self.rng)
                     z += _outcome(&work, color, self.komi)
                 z /= self.rollouts
             if not need_expand and not need_value:
@@ -684,6 +728,8 @@ cdef class Tree:
             batch.to_play[slot] = <int8_t>color
             batch.hashes[slot] = b.hash
             batch.komi[slot] = <float>self.komi
+            for j in range(8):
+                batch.last_moves[slot * 8 + j] = <int16_t>lm[j]
             for a in range(NN):
                 pt = pt_of(b, a)
                 batch.legal[slot * A + a] = board_is_legal(b, pt, color) and (

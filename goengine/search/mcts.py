@@ -183,8 +183,10 @@ class MCTS:
                               rollout_policy=self.rollout_policy, history_length=self.history_length)
             reused = False
         hashes, recent = _stone_history(game, self.history_length)
+        recent_moves = [a for _, a in game.history[-8:]][::-1]
         self._tree.set_position(game.board, game.to_play, game.consecutive_passes, hashes, recent,
-                                superko=game.rules.superko != "simple", keep_tree=reused)
+                                superko=game.rules.superko != "simple", keep_tree=reused,
+                                recent_moves=recent_moves)
         self._tree_key = (key, history, (game.to_play, game.consecutive_passes))
         return self._tree
 
