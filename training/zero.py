@@ -66,8 +66,10 @@ class ZeroConfig:
     """SGD steps per generation."""
     batch_size: int = 64
     learning_rate: float = 0.02
-    """Initial SGD learning rate; divided by 10 at each of lr_drops (fractions of all steps)."""
+    """Initial SGD learning rate; divided by 10 at each of lr_drops."""
     lr_drops: tuple = (0.5, 0.75)
+    """Fractions of the whole run's training steps (generations * train_steps) where the
+    learning rate drops, as in AlphaGo Zero's schedule over the run (not within a generation)."""
     momentum: float = 0.9
     weight_decay: float = 1e-4
     """L2 regularisation (the c in AlphaGo Zero's loss)."""
@@ -309,8 +311,10 @@ class ZeroRun:
             writer = csv.writer(log_file)
             if new_log:
                 writer.writerow(["generation", "step", "loss", "policy_loss", "value_loss", "lr"])
+            total_steps = cfg.generations * cfg.train_steps
             while step < cfg.train_steps:
-                lr = cfg.learning_rate * 0.1 ** sum(step >= d * cfg.train_steps for d in cfg.lr_drops)
+                global_step = (g - 1) * cfg.train_steps + step
+                lr = cfg.learning_rate * 0.1 ** sum(global_step >= d * total_steps for d in cfg.lr_drops)
                 for group in opt.param_groups:
                     group["lr"] = lr
                 x, pi, z, w = window.batch(rng, cfg.batch_size)
