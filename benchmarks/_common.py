@@ -23,7 +23,10 @@ def emit(**fields) -> None:
             raise KeyError(f"benchmark line lacks {key!r}")
     if isinstance(fields["value"], float):
         fields["value"] = round(fields["value"], 2)
-    print(json.dumps(fields), flush=True)
+    head = ("bench", "impl", "size", "metric", "value")
+    ordered = {k: fields[k] for k in head}
+    ordered.update((k, v) for k, v in fields.items() if k not in head)
+    print(json.dumps(ordered), flush=True)
 
 
 def timed(fn, seconds: float, min_calls: int = 1) -> tuple[int, float]:
