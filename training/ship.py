@@ -1,0 +1,100 @@
+"""Ship a run's best network: copy it into goengine/weights/ with a model card.
+
+    python -m training.ship --run runs/zero9 --name zero-9x9 [--strength "..."]
+
+The card is written from the run folder's own records (config.json, state.json,
+stats.jsonl, train_log.csv), so every figure in it can be traced back; measured strength is
+added with --strength (the arena command and its result).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from goengine.models import load, save
+
+WEIGHTS = Path(__file__).resolve().parents[1] / "goengine" / "weights"
+
+
+def model_card(run: Path, name: str, strength: list[str]) -> str:
+    config = json.loads((run / "config.json").read_text())
+    state = json.loads((run / "state.json").read_text())
+    stats = [json.loads(line) for line in (run / "stats.jsonl").read_text().splitlines() if line.strip()]
+    selfplay = [s for s in stats if s["stage"] == "selfplay"]
+    best_gen = state["best_generation"]
+    model = load(run / state["best"], kind="zero")
+    meta = getattr(model, "meta", {})
+    params = sum(p.numel() for p in model.parameters())
+    from selfplay.records import list_shards, read_shard
+    per_gen = {}
+    for shard in list_shards(run / "selfplay"):
+        g = int(shard.parent.name.split("_")[1])
+        per_gen[g] = per_gen.get(g, 0) + int(np.unique(read_shard(shard)["game"]).size)
+    games = sum(per_gen.values())
+    games_to_best = sum(n for g, n in per_gen.items() if g < best_gen)
+    seconds = sum(s.get("seconds", 0) for s in selfplay)
+    sp = config["selfplay"]
+    promoted = [h for h in state["history"] if h["promoted"]]
+    lines = [
+        f"# {name}: AlphaGo Zero network for {config['size']}x{config['size']}",
+        "",
+        f"- **Recipe**: AlphaGo Zero self-play (goengine `training/zero.py`), no human or GNU Go data.",
+        f"- **Network**: ZeroNet preset `{config['net']}` ({model.config.blocks} residual blocks x "
+        f"{model.config.filters} filters, {params:,} parameters), input `zero17`.",
+        f"- **Generation**: {best_gen} (promoted by gating) of {state['generation']} trained; "
+        f"{games_to_best:,} self-play games before it, {meta.get('steps', '?')} SGD steps per generation "
+        f"of batch {config['batch_size']}.",
+        f"- **Self-play**: {sp['simulations']} simulations per move, {sp['parallel_games']} games at once, "
+        f"Dirichlet noise eps {sp['dirichlet_epsilon']}, resignation below {sp['resign_threshold']} "
+        f"({sp['resign_playthrough']:.0%} of games played through), komi {config['komi']}.",
+        f"- **Training**: replay window {config['window_samples']:,} samples, SGD momentum {config['momentum']}, "
+        f"lr {config['learning_rate']} with drops at {config['lr_drops']} of the run, L2 {config['weight_decay']}; "
+        f"gating {config['gating_games']} games at {config['gating_simulations']} simulations, promotion at "
+        f"{config['gating_threshold']:.0%}.",
+        f"- **Compute**: {games:,} self-play games so far, {seconds / 3600:.2f} h of logged self-play wall time on "
+        f"{platform.machine()} CPU (2 cores shared with other work), torch {torch.__version__}.",
+        f"- **Promotions**: " + (", ".join(f"gen {h['generation']} ({h['winrate_vs_best']:.0%} vs gen "
+                                            f"{h['previous_best']})" for h in promoted) or "none"),
+        f"- **Elo chain** (gating results, generation 0 = random init = 0): "
+        + ", ".join(f"gen {k}: {v:+.0f}" for k, v in state["elo"].items()),
+        "",
+        "## Measured strength",
+        "",
+    ]
+    lines += [f"- {s}" for s in strength] or ["- not measured yet"]
+    lines += ["", "## Use", "", "```bash", "goengine-gtp --agent zero            # this network by default",
+              f"goengine-gtp --agent zero --weights goengine/weights/{name}.pt --visits 800", "```", ""]
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--run", required=True, help="a goengine-train zero run folder")
+    parser.add_argument("--name", default="zero-9x9", help="file name (without .pt) in goengine/weights/")
+    parser.add_argument("--strength", action="append", default=[], help="a measured-strength line for the card")
+    parser.add_argument("--generation", type=int, help="ship this promoted generation instead of the best")
+    args = parser.parse_args(argv)
+    run = Path(args.run)
+    if not (run / "state.json").exists():
+        print(f"{run}: not a run folder (no state.json)", file=sys.stderr)
+        return 2
+    state = json.loads((run / "state.json").read_text())
+    source = run / (f"models/gen_{args.generation:04d}.pt" if args.generation is not None else state["best"])
+    model = load(source, kind="zero")
+    WEIGHTS.mkdir(exist_ok=True)
+    save(model, WEIGHTS / f"{args.name}.pt", {**getattr(model, "meta", {}), "shipped_from": str(source.name)})
+    card = model_card(run, args.name, args.strength)
+    (WEIGHTS / f"{args.name}.md").write_text(card)
+    print(f"shipped {source} -> {WEIGHTS / (args.name + '.pt')} ({(WEIGHTS / (args.name + '.pt')).stat().st_size:,} bytes)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
