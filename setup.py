@@ -48,13 +48,19 @@ setup(
     install_requires=["numpy>=1.24", "sgfmill>=1.1", "tqdm>=4.60", "torch>=2.0,<2.14"],
     extras_require={
         "rl": ["gymnasium>=1.0", "matplotlib>=3.5"],
-        "test": ["pytest>=7", "gymnasium>=1.0", "matplotlib>=3.5"],
+        "test": ["pytest>=7", "gymnasium>=1.0", "matplotlib>=3.5", "ray>=2.40",
+                 "onnx>=1.15", "onnxruntime>=1.17", "onnxscript>=0.1"],
+        # fast CPU inference (goengine.models.backends): ONNX export, ONNX Runtime, int8
+        "fast": ["onnx>=1.15", "onnxruntime>=1.17", "onnxscript>=0.1"],
+        # beyond one machine: Ray actors for self-play and gating (torchrun/DDP come with torch)
+        "distributed": ["ray[default]>=2.40"],
         "bench": ["open-spiel>=1.5"],
     },
     entry_points={
         "console_scripts": [
             "goengine-train=training.__main__:main",
             "goengine-gtp=gtp.__main__:main",
+            "goengine-arena=selfplay.cli:main",
             "goengine-demo=goengine.demo:main",
         ]
     },

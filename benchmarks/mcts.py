@@ -66,7 +66,8 @@ def main(argv=None) -> None:
             emit(bench="mcts", impl="goengine", size=size, metric="sims_per_s", value=value,
                  evaluator="uniform", leaves_per_batch=k)
         sims = args.rollout_sims if size <= 9 else args.rollout_sims // 4
-        ours = sims_per_second(size, MCTSConfig.pure_mcts(), sims)
+        # one rollout per simulation, as OpenSpiel's RandomRolloutEvaluator(1)
+        ours = sims_per_second(size, MCTSConfig.pure_mcts(rollouts_per_leaf=1), sims)
         spiel = openspiel_sims_per_second(size, sims)
         extra = {"vs_openspiel": round(ours / spiel, 2)} if spiel else {}
         emit(bench="mcts", impl="goengine", size=size, metric="sims_per_s", value=ours,

@@ -1,0 +1,956 @@
+"""The arena: matches and round-robins between any agents, with Elo and confidence intervals.
+
+    specs = ["mcts:seconds=1", "gnugo10=gtp:gnugo --mode gtp --level 10 --chinese-rules"]
+    summary = run_arena(specs, "runs/arena/mcts-vs-gnugo", ArenaConfig(games=20))
+    print(format_summary(summary))
+
+* **Agents from strings** (``parse_agent_spec``): ``KIND[:OPTIONS]`` with a registry of
+  kinds (``register_agent_kind``), each declaring its options and their types, so that a
+  typo fails at once with a message that lists what is accepted:
+
+  =================================  =====================================================
+  ``random``                         uniform over legal moves that fill no own eye
+  ``mcts:visits=2000``               pure MCTS (uniform priors, C random playouts)
+  ``mcts:seconds=1,c_puct=1.5``      ... by time; also ``rollouts``, ``fpu``, ``resign``
+  ``gtp:<command line>``             any GTP engine as a subprocess (``GtpAgent``)
+  ``LABEL=SPEC``                     the same agent under a short name (``gnugo10=gtp:...``)
+  =================================  =====================================================
+
+  Later issues register ``zero:weights=...``, ``lee:...`` and ``policy:...`` here.
+* **Schedule**: every pairing (a, b) of the agents (in the order given) plays ``games``
+  games, interleaved round by round; in game i of a pairing ``a`` is black when i is even,
+  so colours alternate. Our rules referee (selfplay/game_runner.py: area scoring, komi,
+  positional superko, illegal move = forfeit).
+* **Run folder** (``out``): ``arena.json`` (the rules and the last run's configuration),
+  ``results.jsonl`` (one JSON line per finished game, appended and fsynced as each game
+  ends), ``games/<a>--<b>/<i>.sgf`` (each written atomically) and ``summary.json``.
+  Rerunning the same command skips every game already in ``results.jsonl``: an
+  interrupted run resumes, and a larger ``--games`` extends a finished one. A folder
+  played under other rules (size, komi, superko, move cap) is refused.
+* **Results**: wins per pairing and per colour; Elo by maximum likelihood over all games
+  of the folder (selfplay/elo.py: Bradley-Terry on the logistic scale, profile-likelihood
+  95% intervals, perfect scores as +-inf with their finite bound); an optional SPRT for a
+  two-agent match stops as soon as it decides.
+
+The ladder of issue 9 reuses all of it: ``run_arena`` with many agents and an anchor,
+``load_results`` / ``summarize`` over a folder, and ``elo.fit_elo``.
+"""
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import logging
+import math
+import os
+import re
+import shlex
+import shutil
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from goengine.coords import BLACK, WHITE
+from goengine.game import SUPERKO_KINDS, Rules
+from goengine.sgf import write_sgf
+from gtp.client import GtpClientError
+
+from .elo import SPRT, SprtStatus, fit_elo, tally
+from .game_runner import default_move_cap, play_game, winner_of
+
+__all__ = [
+    "AGENT_KINDS",
+    "AgentContext",
+    "AgentKind",
+    "AgentSpec",
+    "ArenaConfig",
+    "ArenaError",
+    "GameResult",
+    "ResultsLog",
+    "ScheduledGame",
+    "SpecError",
+    "default_out_dir",
+    "format_summary",
+    "load_results",
+    "make_agent",
+    "parse_agent_spec",
+    "register_agent_kind",
+    "run_arena",
+    "schedule_games",
+    "summarize",
+]
+
+log = logging.getLogger("goengine.arena")
+
+RESULTS_FILE = "results.jsonl"
+CONFIG_FILE = "arena.json"
+SUMMARY_FILE = "summary.json"
+GAMES_DIR = "games"
+RESULTS_SCHEMA = 1
+
+
+class ArenaError(Exception):
+    """A run that cannot start or go on: the message names the problem."""
+
+
+class SpecError(ArenaError, ValueError):
+    """An agent spec that does not parse."""
+
+
+# ============================================================================ agent specs
+@dataclass(frozen=True)
+class AgentContext:
+    """What every agent factory may use besides its own options."""
+
+    size: int = 9
+    komi: float = 7.5
+    seed: int | None = None
+    """Seed of the run; each agent gets its own stream (``rng(stream)``)."""
+    threads: int = 1
+    """CPU threads an agent may use (network agents: torch threads)."""
+    gtp_timeout: float = 30.0
+    """Seconds a GTP engine may take for an ordinary reply."""
+    genmove_timeout: float | None = 600.0
+    """Seconds a GTP engine may take for genmove (None: no limit)."""
+
+    def rng(self, *stream: int) -> np.random.Generator:
+        """A generator for one random stream of the run, reproducible under ``seed``."""
+        if self.seed is None:
+            return np.random.default_rng()
+        return np.random.default_rng([int(self.seed), *(int(k) for k in stream)])
+
+
+@dataclass(frozen=True)
+class AgentKind:
+    """A registered kind of agent: ``factory(options, context, stream) -> agent``."""
+
+    name: str
+    factory: Callable[[dict, AgentContext, tuple], Any]
+    options: dict
+    """option name -> converter (str -> value, raising ValueError with a reason)."""
+    raw: bool = False
+    """The text after ``KIND:`` is one string (the gtp command line), not options."""
+    reusable: bool = False
+    """Built once per run and ``reset()`` between games (an external process, a loaded
+    network). Other agents are built afresh for every game, their random stream derived
+    from the run's seed and the game, so a resumed run plays the games an uninterrupted
+    one would have played."""
+    help: str = ""
+    example: str = ""
+
+
+AGENT_KINDS: dict[str, AgentKind] = {}
+
+
+def register_agent_kind(name: str, *, options: dict | None = None, raw: bool = False,
+                        reusable: bool = False, help: str = "", example: str = ""):
+    """Decorator: register ``factory(options: dict, context: AgentContext, stream: tuple)``
+    under ``name``. ``options`` maps each accepted option to a converter from its text;
+    ``stream`` is passed to ``context.rng(*stream)`` for the agent's random generator."""
+    if not re.fullmatch(r"[a-z][a-z0-9_-]*", name):
+        raise ValueError(f"agent kind names are lower-case identifiers, got {name!r}")
+
+    def add(factory):
+        AGENT_KINDS[name] = AgentKind(name, factory, dict(options or {}), raw, reusable,
+                                      help, example or name)
+        return factory
+    return add
+
+
+@dataclass(frozen=True)
+class AgentSpec:
+    """A parsed agent spec. ``label`` names the agent in results, tables and SGF files:
+    the spec text itself unless a ``LABEL=`` prefix was given."""
+
+    text: str
+    label: str
+    kind: str
+    options: tuple = ()
+    """(name, value) pairs, converted, in the order given."""
+    argument: str | None = None
+    """The raw text of a raw kind (gtp's command line)."""
+
+
+_LABEL = re.compile(r"([A-Za-z0-9_.+-]+)=(.*)", re.DOTALL)
+
+
+def _kind_list() -> str:
+    return ", ".join(sorted(AGENT_KINDS))
+
+
+def parse_agent_spec(text: str) -> AgentSpec:
+    """``[LABEL=]KIND[:OPTIONS]`` -> AgentSpec; SpecError names what is wrong (an unknown
+    kind, an unknown option, a value of the wrong type, a missing command line)."""
+    if not isinstance(text, str) or not text.strip():
+        raise SpecError(f"empty agent spec: expected one of {_kind_list()} (see "
+                        f"`goengine-arena agents`)")
+    original = text.strip()
+    label = None
+    body = original
+    match = _LABEL.fullmatch(original)
+    if match and ":" not in match.group(1):
+        label, body = match.group(1), match.group(2).strip()
+        if not body:
+            raise SpecError(f"agent spec {original!r}: nothing after the label {label!r}=")
+    kind_name, sep, rest = body.partition(":")
+    kind_name = kind_name.strip().lower()
+    kind = AGENT_KINDS.get(kind_name)
+    if kind is None:
+        raise SpecError(f"agent spec {original!r}: unknown agent kind {kind_name!r}; known "
+                        f"kinds: {_kind_list()} (see `goengine-arena agents`)")
+    if kind.raw:
+        argument = rest.strip()
+        if not argument:
+            raise SpecError(f"agent spec {original!r}: {kind_name} needs a command line "
+                            f"after '{kind_name}:', e.g. {kind.example!r}")
+        try:
+            shlex.split(argument)
+        except ValueError as exc:
+            raise SpecError(f"agent spec {original!r}: bad command line: {exc}") from None
+        canonical = f"{kind_name}:{argument}"
+        return AgentSpec(original, label or canonical, kind_name, (), argument)
+    options = []
+    texts = []
+    seen = set()
+    if sep and not rest.strip():
+        raise SpecError(f"agent spec {original!r}: nothing after '{kind_name}:'; options "
+                        f"are key=value pairs separated by commas, e.g. {kind.example!r}")
+    for item in (rest.split(",") if rest.strip() else []):
+        key, eq, value = item.partition("=")
+        key, value = key.strip().lower(), value.strip()
+        if not eq or not key or not value:
+            raise SpecError(f"agent spec {original!r}: option {item.strip()!r} is not "
+                            f"key=value (e.g. {kind.example!r})")
+        if key not in kind.options:
+            accepted = ", ".join(kind.options) or "none"
+            raise SpecError(f"agent spec {original!r}: unknown option {key!r} for "
+                            f"{kind_name} (accepted: {accepted})")
+        if key in seen:
+            raise SpecError(f"agent spec {original!r}: option {key!r} given twice")
+        seen.add(key)
+        try:
+            converted = kind.options[key](value)
+        except (TypeError, ValueError) as exc:
+            raise SpecError(f"agent spec {original!r}: bad value {value!r} for {key}: "
+                            f"{exc}") from None
+        options.append((key, converted))
+        texts.append(f"{key}={value}")
+    canonical = kind_name + (":" + ",".join(texts) if texts else "")
+    return AgentSpec(original, label or canonical, kind_name, tuple(options), None)
+
+
+def make_agent(spec: AgentSpec | str, context: AgentContext | None = None,
+               stream: tuple = (0,)):
+    """Build the agent of ``spec`` (its ``name`` set to the spec's label); ``stream``
+    picks its random stream under the context's seed."""
+    spec = parse_agent_spec(spec) if isinstance(spec, str) else spec
+    context = context or AgentContext()
+    kind = AGENT_KINDS[spec.kind]
+    options = dict(spec.options)
+    if kind.raw:
+        options["argument"] = spec.argument
+    try:
+        agent = kind.factory(options, context, stream)
+    except SpecError:
+        raise
+    except (TypeError, ValueError) as exc:
+        raise SpecError(f"agent spec {spec.text!r}: {exc}") from None
+    try:
+        agent.name = spec.label
+    except AttributeError:
+        pass
+    return agent
+
+
+# -------------------------------------------------------------------- option converters
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise ValueError("must be a positive integer")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0 or math.isinf(value):
+        raise ValueError("must be a positive number")
+    return value
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    if math.isnan(value) or math.isinf(value):
+        raise ValueError("must be a finite number")
+    return value
+
+
+def _int(text: str) -> int:
+    return int(text)
+
+
+# ------------------------------------------------------------------------- the kinds
+@register_agent_kind("random", options={"seed": _int},
+                     help="uniform over legal moves that fill no own one-point eye; passes "
+                          "when none is left",
+                     example="random:seed=1")
+def _random_agent(options, context, stream):
+    from goengine.agents import RandomAgent
+    seed = options.get("seed")
+    return RandomAgent(np.random.default_rng(seed) if seed is not None else context.rng(*stream))
+
+
+@register_agent_kind("mcts", options={"visits": _positive_int, "seconds": _positive_float,
+                                      "c_puct": _positive_float, "rollouts": _positive_int,
+                                      "fpu": _float, "resign": _float, "seed": _int},
+                     help="pure MCTS: uniform priors, C random playouts at each leaf "
+                          "(visits=simulations per move, or seconds=time per move; c_puct, "
+                          "rollouts per leaf, fpu reduction, resign threshold)",
+                     example="mcts:visits=2000")
+def _mcts_agent(options, context, stream):
+    from goengine.agents import pure_mcts_agent
+    visits, seconds = options.get("visits"), options.get("seconds")
+    if visits is not None and seconds is not None:
+        raise ValueError("give visits or seconds, not both")
+    if visits is None and seconds is None:
+        visits = 2000
+    # unset options keep MCTSConfig.pure_mcts()'s values, as the GTP engine's mcts agent
+    changes = {}
+    if "c_puct" in options:
+        changes["c_puct"] = options["c_puct"]
+    if "rollouts" in options:
+        changes["rollouts_per_leaf"] = options["rollouts"]
+    if "fpu" in options:
+        changes["fpu_reduction"] = options["fpu"]
+    if "resign" in options:
+        changes["resign_threshold"] = options["resign"]
+    seed = options.get("seed")
+    rng = np.random.default_rng(seed) if seed is not None else context.rng(*stream)
+    # with a time budget the simulation count is only a safety cap
+    return pure_mcts_agent(visits if visits is not None else 10_000_000, rng=rng,
+                           seconds=seconds, **changes)
+
+
+@register_agent_kind("gtp", raw=True, reusable=True,
+                     help="an external GTP engine run as a subprocess (GtpAgent); 'gnugo' is "
+                          "found in /usr/games when it is not on PATH",
+                     example="gtp:gnugo --mode gtp --level 10")
+def _gtp_agent(options, context, stream):
+    from gtp.client import GtpAgent, find_gnugo
+    argv = shlex.split(options["argument"])
+    program = argv[0]
+    if os.sep not in program and shutil.which(program) is None:
+        found = find_gnugo() if program == "gnugo" else None
+        if found is None:
+            raise ValueError(f"program {program!r} not found on PATH")
+        argv[0] = found
+    elif os.sep in program and not os.access(program, os.X_OK):
+        raise ValueError(f"program {program!r} does not exist or is not executable")
+    return GtpAgent(argv, size=context.size, komi=context.komi, timeout=context.gtp_timeout,
+                    genmove_timeout=context.genmove_timeout)
+
+
+# ============================================================================ the run
+@dataclass(frozen=True)
+class ArenaConfig:
+    """How the arena plays and rates. The first four fields are the rules of the folder."""
+
+    size: int = 9
+    """Board size."""
+    komi: float = 7.5
+    """Komi (area scoring: black area - white area - komi)."""
+    superko: str = "positional"
+    """Superko rule of the referee: positional, situational or simple."""
+    max_moves: int | None = None
+    """Move cap of a game (None: 2*N*N + 20); a capped game is scored as it stands."""
+    games: int = 2
+    """Games per pairing (colours alternate: the first agent of a pairing is black in
+    the even-numbered games)."""
+    seed: int | None = None
+    """Seed of our agents' random streams (None: fresh entropy)."""
+    threads: int = 1
+    """CPU threads an agent may use."""
+    gtp_timeout: float = 30.0
+    """Seconds a GTP engine may take for an ordinary reply."""
+    genmove_timeout: float | None = 600.0
+    """Seconds a GTP engine may take to choose a move."""
+    anchor: str | None = None
+    """The label rated at ``anchor_rating`` (None: the first agent)."""
+    anchor_rating: float = 0.0
+    """The anchor's Elo."""
+    confidence: float = 0.95
+    """Level of the Elo intervals."""
+    interval: str = "profile"
+    """"profile" (likelihood ratio) or "wald" (Fisher information) intervals."""
+    sprt: SPRT | None = None
+    """Stop a two-agent match when this test decides (first agent against the second)."""
+    max_failures: int = 3
+    """Consecutive games lost to agent errors (a GTP engine dying) before the run stops."""
+
+    def __post_init__(self):
+        if self.games < 0:
+            raise ValueError("games must be >= 0")
+        if self.superko not in SUPERKO_KINDS:
+            raise ValueError(f"superko must be one of {', '.join(SUPERKO_KINDS)}")
+        if self.interval not in ("profile", "wald"):
+            raise ValueError("interval must be 'profile' or 'wald'")
+        if self.max_moves is not None and self.max_moves < 1:
+            raise ValueError("max_moves must be >= 1")
+
+    @property
+    def rules(self) -> Rules:
+        return Rules(komi=self.komi, superko=self.superko)
+
+    def folder_rules(self) -> dict:
+        """What every game of one folder must share."""
+        return {"size": self.size, "komi": float(self.komi), "superko": self.superko,
+                "max_moves": self.max_moves if self.max_moves is not None
+                else default_move_cap(self.size)}
+
+    def to_json(self) -> dict:
+        out = asdict(self)
+        out["sprt"] = asdict(self.sprt) if self.sprt is not None else None
+        return out
+
+
+@dataclass(frozen=True)
+class ScheduledGame:
+    """Game ``index`` of the pairing (a, b); ``key`` identifies it in results.jsonl."""
+
+    a: str
+    b: str
+    index: int
+    black: str
+    white: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.a}|{self.b}|{self.index}"
+
+
+def schedule_games(labels: Sequence[str], games: int) -> list[ScheduledGame]:
+    """Every pairing (a before b in ``labels``) plays ``games`` games, round by round
+    (every pairing's game 0, then every pairing's game 1, ...); a is black in even games."""
+    pairings = [(labels[i], labels[j]) for i in range(len(labels))
+                for j in range(i + 1, len(labels))]
+    out = []
+    for index in range(games):
+        for a, b in pairings:
+            black, white = (a, b) if index % 2 == 0 else (b, a)
+            out.append(ScheduledGame(a, b, index, black, white))
+    return out
+
+
+@dataclass
+class GameResult:
+    """One finished game, as a line of results.jsonl."""
+
+    key: str
+    a: str
+    b: str
+    index: int
+    black: str
+    white: str
+    result: str
+    """SGF RE: "B+3.5", "W+R", "B+F" (forfeit), "0" (draw)."""
+    winner: str | None
+    """The winner's label, None for a draw."""
+    reason: str
+    """"score", "resign", "forfeit" or "move cap"."""
+    moves: int
+    seconds: float
+    sgf: str
+    """Path of the SGF, relative to the run folder."""
+    finished: str = ""
+    """ISO time the game ended."""
+    per_move: dict | None = None
+    """Thinking per side: ``{"black": {"moves": n, "seconds": total, "visits": total}, ...}``
+    (visits: the root visits of the agent's searches, when it reports them)."""
+    schema: int = RESULTS_SCHEMA
+
+    def score_for(self, label: str) -> float:
+        if self.winner is None:
+            return 0.5
+        return 1.0 if self.winner == label else 0.0
+
+    @classmethod
+    def from_json(cls, data: dict) -> GameResult:
+        names = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+class ResultsLog:
+    """results.jsonl of a run folder: read at open, appended one fsynced line per game.
+    A torn last line (a crash while writing) is dropped when the log is opened."""
+
+    def __init__(self, folder: str | os.PathLike):
+        self.path = Path(folder) / RESULTS_FILE
+        self.results: list[GameResult] = []
+        self._keys: set[str] = set()
+        if self.path.exists():
+            self._load()
+
+    def _load(self) -> None:
+        data = self.path.read_bytes()
+        text = data.decode("utf-8", errors="replace")
+        lines = text.split("\n")
+        torn = lines[-1] != ""
+        if torn:
+            log.warning("%s: dropping a torn last line (the game will be played again)",
+                        self.path)
+            good = text[: len(text) - len(lines[-1])]
+            _atomic_write(self.path, good.encode("utf-8"))
+            lines = lines[:-1]
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                result = GameResult.from_json(json.loads(line))
+            except (ValueError, TypeError) as exc:
+                raise ArenaError(f"{self.path}, line {number}: not a game result ({exc}); "
+                                 f"fix or remove that line") from None
+            if result.key not in self._keys:
+                self._keys.add(result.key)
+                self.results.append(result)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._keys
+
+    def __len__(self) -> int:
+        return len(self.results)
+
+    def append(self, result: GameResult) -> None:
+        line = json.dumps(asdict(result), sort_keys=True) + "\n"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path, "a", encoding="utf-8") as f:
+            f.write(line)
+            f.flush()
+            os.fsync(f.fileno())
+        self._keys.add(result.key)
+        self.results.append(result)
+
+
+def load_results(folder: str | os.PathLike) -> list[GameResult]:
+    """Every game result of a run folder."""
+    return ResultsLog(folder).results
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        with open(tmp, "xb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _slug(label: str, limit: int = 48) -> str:
+    slug = re.sub(r"[^A-Za-z0-9_.+=-]+", "_", label).strip("_.") or "agent"
+    if slug != label or len(slug) > limit:
+        digest = hashlib.sha1(label.encode("utf-8")).hexdigest()[:6]
+        slug = f"{slug[:limit]}-{digest}"
+    return slug
+
+
+def default_out_dir(labels: Sequence[str], config: ArenaConfig, root: str = "runs/arena") -> Path:
+    """A folder named after the agents and rules, so that the same command resumes."""
+    key = json.dumps([list(labels), config.folder_rules()], sort_keys=True)
+    digest = hashlib.sha1(key.encode("utf-8")).hexdigest()[:8]
+    name = "_vs_".join(_slug(label, 20) for label in labels)[:80]
+    return Path(root) / f"{name}-{digest}"
+
+
+def _unique_labels(specs: list[AgentSpec]) -> list[AgentSpec]:
+    seen: dict[str, int] = {}
+    out = []
+    for spec in specs:
+        count = seen.get(spec.label, 0) + 1
+        seen[spec.label] = count
+        if count > 1:
+            spec = AgentSpec(spec.text, f"{spec.label}#{count}", spec.kind, spec.options,
+                             spec.argument)
+        out.append(spec)
+    return out
+
+
+def _check_folder(out: Path, config: ArenaConfig, labels: Sequence[str]) -> None:
+    """Refuse a folder played under other rules; record this run's configuration."""
+    path = out / CONFIG_FILE
+    rules = config.folder_rules()
+    if path.exists():
+        try:
+            saved = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise ArenaError(f"{path} is not valid JSON ({exc})") from None
+        old = saved.get("rules", {})
+        differ = [f"{k} {old.get(k)!r} (now {v!r})" for k, v in rules.items() if old.get(k) != v]
+        if differ:
+            raise ArenaError(f"{out} holds games played with " + ", ".join(differ)
+                             + "; use another --out folder")
+        agents = list(dict.fromkeys(saved.get("agents", []) + list(labels)))
+    else:
+        agents = list(labels)
+    payload = {"rules": rules, "agents": agents, "config": config.to_json(),
+               "command": sys.argv, "updated": _now()}
+    out.mkdir(parents=True, exist_ok=True)
+    _atomic_write(path, (json.dumps(payload, indent=2, default=str) + "\n").encode("utf-8"))
+
+
+def _now() -> str:
+    return datetime.datetime.now().isoformat(timespec="seconds")
+
+
+def _reason(result: str, comment: str | None) -> str:
+    r = (result or "").upper()
+    if r.endswith("+R"):
+        return "resign"
+    if r.endswith("+F"):
+        return "forfeit"
+    if comment and "move cap" in comment:
+        return "move cap"
+    return "score"
+
+
+def _sprt_counts(results: Iterable[GameResult], a: str, b: str) -> tuple[int, int, int]:
+    wins = draws = losses = 0
+    for r in results:
+        if {r.a, r.b} != {a, b}:
+            continue
+        s = r.score_for(a)
+        wins += s == 1.0
+        draws += s == 0.5
+        losses += s == 0.0
+    return wins, draws, losses
+
+
+def run_arena(specs: Sequence[str | AgentSpec], out: str | os.PathLike,
+              config: ArenaConfig | None = None, *, progress: bool = True,
+              agents: dict | None = None) -> dict:
+    """Play every scheduled game not yet in ``out``'s results, then rate all the games of
+    the folder. Returns the summary (also written to ``out/summary.json``).
+
+    ``agents``: optional ready-made agents by label (tests, or agents built in code);
+    the others are built from their specs when their first game starts, and closed at the
+    end. Ctrl-C stops after closing the agents: every finished game is kept."""
+    config = config or ArenaConfig()
+    parsed = _unique_labels([parse_agent_spec(s) if isinstance(s, str) else s for s in specs])
+    labels = [s.label for s in parsed]
+    if len(labels) < 2:
+        raise ArenaError("an arena needs at least two agents")
+    if config.sprt is not None and len(labels) != 2:
+        raise ArenaError("the SPRT stop is for a match between two agents")
+    out = Path(out)
+    _check_folder(out, config, labels)
+    results = ResultsLog(out)
+    plan = schedule_games(labels, config.games)
+    pending = [g for g in plan if g.key not in results]
+    context = AgentContext(size=config.size, komi=config.komi, seed=config.seed,
+                           threads=config.threads, gtp_timeout=config.gtp_timeout,
+                           genmove_timeout=config.genmove_timeout)
+    by_label = {s.label: s for s in parsed}
+    built: dict = {}
+    given = dict(agents or {})
+
+    def agent(label: str, game: ScheduledGame):
+        if label in given:
+            return given[label]
+        spec = by_label[label]
+        if AGENT_KINDS[spec.kind].reusable:
+            if label not in built:
+                built[label] = make_agent(spec, context, (labels.index(label),))
+            return built[label]
+        # a fresh agent per game, on a stream of the game and the agent
+        digest = hashlib.sha1(f"{game.key}|{label}".encode()).digest()
+        return make_agent(spec, context, (int.from_bytes(digest[:8], "little"),))
+
+    sprt_status = None
+    if config.sprt is not None:
+        sprt_status = config.sprt.status(*_sprt_counts(results.results, labels[0], labels[1]))
+        if sprt_status.decision is not None:
+            pending = []
+    bar = _progress(len(plan), len(plan) - len(pending), progress)
+    failures = 0
+    failed_games = []
+    try:
+        for game in pending:
+            started = time.monotonic()
+            black, white = agent(game.black, game), agent(game.white, game)
+            watch = _MoveWatch({BLACK: black, WHITE: white})
+            try:
+                record = play_game(black, white, size=config.size, rules=config.rules,
+                                   max_moves=config.max_moves, on_move=watch)
+            except GtpClientError as exc:  # a GTP engine died, timed out, refused a move
+                failures += 1
+                failed_games.append({"key": game.key, "error": f"{type(exc).__name__}: {exc}"})
+                log.warning("game %s failed: %s: %s", game.key, type(exc).__name__, exc)
+                if failures >= config.max_failures:
+                    raise ArenaError(f"{failures} games in a row failed; the last: "
+                                     f"{type(exc).__name__}: {exc}") from exc
+                bar.update(1)
+                continue
+            failures = 0
+            record.black_name, record.white_name = game.black, game.white
+            sgf_rel = Path(GAMES_DIR) / f"{_slug(game.a)}--{_slug(game.b)}" / f"{game.index:04d}.sgf"
+            (out / sgf_rel).parent.mkdir(parents=True, exist_ok=True)
+            write_sgf(record, out / sgf_rel)
+            colour = winner_of(record.result)
+            winner = game.black if colour == BLACK else game.white if colour == WHITE else None
+            result = GameResult(key=game.key, a=game.a, b=game.b, index=game.index,
+                                black=game.black, white=game.white, result=record.result,
+                                winner=winner, reason=_reason(record.result, record.comment),
+                                moves=len(record.moves),
+                                seconds=round(time.monotonic() - started, 2),
+                                sgf=sgf_rel.as_posix(), finished=_now(),
+                                per_move=watch.summary())
+            results.append(result)
+            bar.update(1)
+            bar.set_postfix_str(f"{game.black} vs {game.white}: {record.result}"[:60])
+            if config.sprt is not None:
+                sprt_status = config.sprt.status(*_sprt_counts(results.results, labels[0],
+                                                               labels[1]))
+                if sprt_status.decision is not None:
+                    break
+    finally:
+        bar.close()
+        for a in built.values():
+            close = getattr(a, "close", None)
+            if close is not None:
+                try:
+                    close()
+                except Exception as exc:  # noqa: BLE001 - never hide the run's own error
+                    log.warning("closing %s: %s", getattr(a, "name", a), exc)
+    summary = summarize(results.results, config, labels=labels, sprt_status=sprt_status)
+    summary["scheduled"] = len(plan)
+    summary["failed"] = failed_games
+    summary["folder"] = str(out)
+    _atomic_write(out / SUMMARY_FILE, (json.dumps(summary, indent=2) + "\n").encode("utf-8"))
+    return summary
+
+
+class _MoveWatch:
+    """play_game's on_move callback: time per move of each side (the time between two
+    moves is the mover's), and the root visits of agents that report a search result."""
+
+    def __init__(self, agents: dict):
+        self.agents = agents
+        self.last = time.monotonic()
+        self.stats = {BLACK: [0, 0.0, 0], WHITE: [0, 0.0, 0]}
+
+    def __call__(self, game, colour, action) -> None:
+        now = time.monotonic()
+        entry = self.stats[colour]
+        entry[0] += 1
+        entry[1] += now - self.last
+        self.last = now
+        result = getattr(self.agents[colour], "last_result", None)
+        visits = getattr(result, "simulations", None)
+        if isinstance(visits, (int, np.integer)):
+            entry[2] += int(visits)
+
+    def summary(self) -> dict:
+        return {name: {"moves": m, "seconds": round(t, 3), "visits": v}
+                for name, (m, t, v) in (("black", self.stats[BLACK]),
+                                        ("white", self.stats[WHITE]))}
+
+
+class _NoBar:
+    def update(self, n=1):
+        pass
+
+    def set_postfix_str(self, text):
+        pass
+
+    def close(self):
+        pass
+
+
+def _progress(total: int, done: int, enabled: bool):
+    if not enabled or total == done:
+        return _NoBar()
+    from tqdm import tqdm
+    return tqdm(total=total, initial=done, desc="arena", unit="game", dynamic_ncols=True,
+                leave=False)
+
+
+# ============================================================================ results
+def summarize(results: Sequence[GameResult], config: ArenaConfig | None = None, *,
+              labels: Sequence[str] | None = None, sprt_status: SprtStatus | None = None) -> dict:
+    """Tables of a set of games, JSON-ready: per pairing (wins by colour, score, Elo with
+    its interval from the fit over all games), per player (rating and interval), colours
+    overall, and the SPRT state."""
+    config = config or ArenaConfig()
+    order = list(labels or [])
+    for r in results:
+        for p in (r.a, r.b):
+            if p not in order:
+                order.append(p)
+    players = [p for p in order if any(p in (r.a, r.b) for r in results)]
+    summary: dict = {"rules": config.folder_rules(), "games": len(results),
+                     "agents": order, "pairings": [], "ratings": [], "elo": None,
+                     "colours": {"black_wins": 0, "white_wins": 0, "draws": 0}}
+    for r in results:
+        key = ("black_wins" if r.winner == r.black else "white_wins" if r.winner == r.white
+               else "draws")
+        summary["colours"][key] += 1
+    if not results:
+        summary["sprt"] = _sprt_json(config, sprt_status)
+        return summary
+    anchor = config.anchor if config.anchor in players else players[0]
+    games = [(r.a, r.b, r.score_for(r.a)) for r in results]
+    fit = fit_elo(games, anchor=anchor, anchor_rating=config.anchor_rating,
+                  confidence=config.confidence, players=players)
+    tallies = tally(games)
+    for a, b in tallies:
+        if order.index(a) > order.index(b):
+            a, b = b, a
+        rows = [r for r in results if {r.a, r.b} == {a, b}]
+        lo, hi = fit.interval(a, b, config.interval)
+        summary["pairings"].append({
+            "a": a, "b": b, "games": len(rows),
+            "a_wins_black": sum(r.winner == a and r.black == a for r in rows),
+            "a_wins_white": sum(r.winner == a and r.white == a for r in rows),
+            "b_wins_black": sum(r.winner == b and r.black == b for r in rows),
+            "b_wins_white": sum(r.winner == b and r.white == b for r in rows),
+            "draws": sum(r.winner is None for r in rows),
+            "a_score": sum(r.score_for(a) for r in rows) / len(rows),
+            "elo": _num(fit.diff(a, b)), "low": _num(lo), "high": _num(hi),
+            "stderr": _num(fit.stderr(a, b)),
+            "reasons": _count(r.reason for r in rows),
+            "mean_moves": round(sum(r.moves for r in rows) / len(rows), 1),
+            "mean_seconds": round(sum(r.seconds for r in rows) / len(rows), 1),
+        })
+    for p in players:
+        lo, hi = fit.rating_interval(p, config.interval)
+        mine = [r for r in results if p in (r.a, r.b)]
+        moves = seconds = visits = 0
+        for r in mine:
+            side = (r.per_move or {}).get("black" if r.black == p else "white")
+            if side:
+                moves += side["moves"]
+                seconds += side["seconds"]
+                visits += side["visits"]
+        summary["ratings"].append({
+            "player": p, "rating": _num(fit.ratings[p]), "low": _num(lo), "high": _num(hi),
+            "games": len(mine), "score": sum(r.score_for(p) for r in mine) / len(mine),
+            "seconds_per_move": round(seconds / moves, 3) if moves else None,
+            "visits_per_move": round(visits / moves, 1) if moves and visits else None})
+    summary["ratings"].sort(key=lambda row: -_sortable(row["rating"]))
+    summary["elo"] = {"model": "Bradley-Terry, logistic Elo, maximum likelihood over all "
+                               "games", "anchor": anchor, "anchor_rating": config.anchor_rating,
+                      "confidence": config.confidence, "interval": config.interval}
+    summary["sprt"] = _sprt_json(config, sprt_status)
+    return summary
+
+
+def _sprt_json(config: ArenaConfig, status: SprtStatus | None):
+    if config.sprt is None:
+        return None
+    out = asdict(config.sprt)
+    if status is not None:
+        out.update(llr=round(status.llr, 4), lower=round(status.lower, 4),
+                   upper=round(status.upper, 4), decision=status.decision)
+    return out
+
+
+def _count(items) -> dict:
+    out: dict = {}
+    for item in items:
+        out[item] = out.get(item, 0) + 1
+    return out
+
+
+def _num(x: float):
+    """JSON number: rounded; infinities as "inf"/"-inf"; NaN as None."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return None
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    return round(float(x), 1)
+
+
+def _sortable(x) -> float:
+    if x is None:
+        return -math.inf
+    if isinstance(x, str):
+        return math.inf if x == "inf" else -math.inf
+    return float(x)
+
+
+def _fmt_elo(x) -> str:
+    if x is None:
+        return "n/a"
+    if isinstance(x, str):
+        return "+inf" if x == "inf" else "-inf"
+    return f"{x:+.0f}"
+
+
+def format_summary(summary: dict) -> str:
+    """The tables of ``summarize`` as text."""
+    rules = summary["rules"]
+    lines = [(f"{summary['games']} games on {rules['size']}x{rules['size']}, komi "
+              f"{rules['komi']:g}, area scoring, {rules['superko']} superko")]
+    colours = summary["colours"]
+    lines.append(f"black won {colours['black_wins']}, white won {colours['white_wins']}, "
+                 f"draws {colours['draws']}")
+    if summary["pairings"]:
+        elo = summary["elo"]
+        level = round(elo["confidence"] * 100)
+        lines.append("")
+        header = ["a", "b", "games", "a wins (B/W)", "b wins (B/W)", "draws", "a score",
+                  f"Elo a-b [{level}% {elo['interval']}]"]
+        rows = []
+        for p in summary["pairings"]:
+            rows.append([p["a"], p["b"], str(p["games"]),
+                         _wins(p["a_wins_black"], p["a_wins_white"]),
+                         _wins(p["b_wins_black"], p["b_wins_white"]),
+                         str(p["draws"]), f"{100 * p['a_score']:.1f}%",
+                         f"{_fmt_elo(p['elo'])} [{_fmt_elo(p['low'])}, {_fmt_elo(p['high'])}]"])
+        lines += _table(header, rows)
+        lines.append("")
+        header = ["rank", "agent", "Elo", f"{level}% interval", "games", "score",
+                  "s/move", "visits/move"]
+        rows = [[str(k), r["player"], _fmt_elo(r["rating"]),
+                 f"[{_fmt_elo(r['low'])}, {_fmt_elo(r['high'])}]", str(r["games"]),
+                 f"{100 * r['score']:.1f}%",
+                 "" if r.get("seconds_per_move") is None else f"{r['seconds_per_move']:.2f}",
+                 "" if r.get("visits_per_move") is None else f"{r['visits_per_move']:.0f}"]
+                for k, r in enumerate(summary["ratings"], 1)]
+        lines += _table(header, rows)
+        lines.append(f"(Elo by maximum likelihood over all games; {elo['anchor']} fixed at "
+                     f"{elo['anchor_rating']:g})")
+    sprt = summary.get("sprt")
+    if sprt:
+        verdict = {"H1": f"accepted H1 (Elo = {sprt['elo1']:g})",
+                   "H0": f"accepted H0 (Elo = {sprt['elo0']:g})"}.get(sprt.get("decision"),
+                                                                      "undecided")
+        lines.append(f"SPRT elo0={sprt['elo0']:g} elo1={sprt['elo1']:g} "
+                     f"alpha={sprt['alpha']:g} beta={sprt['beta']:g}: LLR "
+                     f"{sprt.get('llr', 0):.2f} in ({sprt.get('lower', 0):.2f}, "
+                     f"{sprt.get('upper', 0):.2f}): {verdict}")
+    if summary.get("failed"):
+        lines.append(f"{len(summary['failed'])} games failed (agent errors; rerun to retry):")
+        lines += [f"  {f['key']}: {f['error'][:200]}" for f in summary["failed"]]
+    return "\n".join(lines)
+
+
+def _wins(black: int, white: int) -> str:
+    return f"{black + white} ({black}/{white})"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    widths = [max(len(str(x)) for x in column) for column in zip(header, *rows)]
+    def line(cells):
+        return "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()
+    return [line(header), line(["-" * w for w in widths])] + [line(r) for r in rows]

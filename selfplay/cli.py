@@ -1,0 +1,244 @@
+"""``goengine-arena``: matches and round-robins between agents, with Elo (selfplay/arena.py).
+
+    goengine-arena random mcts:visits=200 --games 10
+    goengine-arena mcts:seconds=1 "gnugo10=gtp:gnugo --mode gtp --level 10 --chinese-rules" \\
+        --games 20 --out runs/arena/mcts-vs-gnugo
+    goengine-arena mcts:visits=400 mcts:visits=800 --games 400 --sprt 0 50
+    goengine-arena agents               # the agent kinds and their options
+    goengine-arena table runs/arena/x   # the tables of a folder's games again
+
+Subcommands: ``run`` (the default: the first word is an agent spec), ``agents``, ``table``.
+Rerunning a ``run`` command resumes it: games already in the folder are skipped. Tables go
+to stdout (``--json``: the summary as JSON instead), the progress bar and logs to stderr.
+Exit codes: 0 done, 1 a run that cannot go on (the message says why), 2 bad arguments,
+130 interrupted (the finished games are kept).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import sys
+
+from .arena import (
+    AGENT_KINDS,
+    ArenaConfig,
+    ArenaError,
+    SpecError,
+    default_out_dir,
+    format_summary,
+    load_results,
+    parse_agent_spec,
+    run_arena,
+    summarize,
+)
+from .elo import SPRT
+
+SUBCOMMANDS = ("run", "agents", "table")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if math.isnan(value) or math.isinf(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
+def _positive(kind):
+    def convert(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+        return value
+    return convert
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
+    return value
+
+
+def _add_rating_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--anchor", help="agent label rated at --anchor-rating "
+                                         "(default: the first agent)")
+    parser.add_argument("--anchor-rating", type=_finite, default=0.0,
+                        help="Elo of the anchor (default 0)")
+    parser.add_argument("--confidence", type=float, default=0.95,
+                        help="level of the Elo intervals (default 0.95)")
+    parser.add_argument("--interval", choices=("profile", "wald"), default="profile",
+                        help="profile likelihood (default) or Wald (Fisher information) "
+                             "intervals")
+    parser.add_argument("--json", action="store_true",
+                        help="print the summary as JSON instead of tables")
+
+
+def build_run_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="goengine-arena",
+        description="Play matches and round-robins between agents, with colours alternating "
+                    "and our rules as referee; rate them by maximum-likelihood Elo. Agent "
+                    "specs: random, mcts:visits=2000, mcts:seconds=1, 'gtp:<command line>', "
+                    "each optionally as LABEL=SPEC (`goengine-arena agents` lists them all). "
+                    "Rerunning the same command resumes.",
+        epilog="other subcommands: `goengine-arena agents`, `goengine-arena table DIR`")
+    parser.add_argument("agents", nargs="+", metavar="SPEC", help="agent specs (two or more)")
+    parser.add_argument("--games", type=_non_negative_int, default=2,
+                        help="games per pairing (default 2; with --sprt, the most to play)")
+    parser.add_argument("--out", help="run folder (default: runs/arena/<agents>-<hash>); "
+                                      "the same folder resumes")
+    parser.add_argument("--size", type=int, default=9, help="board size (default 9)")
+    parser.add_argument("--komi", type=_finite, default=7.5, help="komi (default 7.5)")
+    parser.add_argument("--superko", choices=("positional", "situational", "simple"),
+                        default="positional", help="superko rule of the referee")
+    parser.add_argument("--max-moves", type=_positive(int),
+                        help="move cap per game (default 2*N*N+20); scored as it stands")
+    parser.add_argument("--seed", type=int, help="seed of our agents' random streams")
+    parser.add_argument("--threads", type=_positive(int), default=1,
+                        help="CPU threads an agent may use (default 1)")
+    parser.add_argument("--gtp-timeout", type=_positive(float), default=30.0,
+                        help="seconds a GTP engine may take for a reply (default 30)")
+    parser.add_argument("--genmove-timeout", type=_positive(float), default=600.0,
+                        help="seconds a GTP engine may take for a move (default 600)")
+    parser.add_argument("--sprt", nargs=2, type=_finite, metavar=("ELO0", "ELO1"),
+                        help="stop a two-agent match when the SPRT of H0: Elo=ELO0 against "
+                             "H1: Elo=ELO1 (first agent minus second) decides")
+    parser.add_argument("--alpha", type=float, default=0.05, help="SPRT alpha (default 0.05)")
+    parser.add_argument("--beta", type=float, default=0.05, help="SPRT beta (default 0.05)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_rating_flags(parser)
+    return parser
+
+
+def build_table_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="goengine-arena table",
+                                     description="Print the tables of a run folder's games.")
+    parser.add_argument("folder", help="a run folder (holding results.jsonl)")
+    _add_rating_flags(parser)
+    return parser
+
+
+def _config(args, sprt=None, rules: dict | None = None) -> ArenaConfig:
+    base = {"anchor": args.anchor, "anchor_rating": args.anchor_rating,
+            "confidence": args.confidence, "interval": args.interval}
+    if rules is not None:
+        return ArenaConfig(size=rules["size"], komi=rules["komi"], superko=rules["superko"],
+                           max_moves=rules.get("max_moves"), **base)
+    return ArenaConfig(size=args.size, komi=args.komi, superko=args.superko,
+                       max_moves=args.max_moves, games=args.games, seed=args.seed,
+                       threads=args.threads, gtp_timeout=args.gtp_timeout,
+                       genmove_timeout=args.genmove_timeout, sprt=sprt, **base)
+
+
+def _print(summary: dict, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print(format_summary(summary))
+
+
+def cmd_run(argv: list[str]) -> int:
+    parser = build_run_parser()
+    args = parser.parse_args(argv)
+    if not 0 < args.confidence < 1:
+        parser.error("--confidence must be between 0 and 1")
+    try:
+        specs = [parse_agent_spec(s) for s in args.agents]
+    except SpecError as exc:
+        parser.error(str(exc))
+    if len(specs) < 2:
+        parser.error("give at least two agent specs")
+    sprt = None
+    if args.sprt is not None:
+        if len(specs) != 2:
+            parser.error("--sprt is for a match between two agents")
+        try:
+            sprt = SPRT(args.sprt[0], args.sprt[1], args.alpha, args.beta)
+        except ValueError as exc:
+            parser.error(str(exc))
+    try:
+        config = _config(args, sprt)
+    except ValueError as exc:
+        parser.error(str(exc))
+    labels = [s.label for s in specs]
+    if config.anchor is not None and config.anchor not in labels:
+        parser.error(f"--anchor {config.anchor!r} is not one of the agents: {', '.join(labels)}")
+    out = args.out or default_out_dir(labels, config)
+    print(f"goengine-arena: run folder {out}", file=sys.stderr)
+    try:
+        summary = run_arena(specs, out, config, progress=not args.no_progress)
+    except SpecError as exc:
+        print(f"goengine-arena: error: {exc}", file=sys.stderr)
+        return 2
+    except ArenaError as exc:
+        print(f"goengine-arena: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"\ngoengine-arena: interrupted; finished games are kept in {out}; rerun the "
+              f"same command to resume", file=sys.stderr)
+        return 130
+    _print(summary, args.json)
+    return 0
+
+
+def cmd_agents(argv: list[str]) -> int:
+    if argv:
+        print("goengine-arena agents takes no arguments", file=sys.stderr)
+        return 2
+    print("agent specs: [LABEL=]KIND[:OPTIONS]  (options: key=value,key=value)\n")
+    for name in sorted(AGENT_KINDS):
+        kind = AGENT_KINDS[name]
+        print(f"{name}: {kind.help}")
+        if kind.raw:
+            print(f"    {name}:<command line>    e.g. {kind.example!r}")
+        elif kind.options:
+            print(f"    options: {', '.join(kind.options)}    e.g. {kind.example!r}")
+    return 0
+
+
+def cmd_table(argv: list[str]) -> int:
+    parser = build_table_parser()
+    args = parser.parse_args(argv)
+    from pathlib import Path
+    folder = Path(args.folder)
+    if not (folder / "results.jsonl").exists():
+        parser.error(f"{folder} holds no results.jsonl")
+    rules = None
+    saved = folder / "arena.json"
+    agents = None
+    if saved.exists():
+        data = json.loads(saved.read_text(encoding="utf-8"))
+        rules = data.get("rules")
+        agents = data.get("agents")
+    try:
+        config = _config(args, rules=rules) if rules else ArenaConfig(
+            anchor=args.anchor, anchor_rating=args.anchor_rating,
+            confidence=args.confidence, interval=args.interval)
+        summary = summarize(load_results(folder), config, labels=agents)
+    except (ArenaError, ValueError) as exc:
+        print(f"goengine-arena: error: {exc}", file=sys.stderr)
+        return 1
+    _print(summary, args.json)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if argv and argv[0] in SUBCOMMANDS:
+        command, argv = argv[0], argv[1:]
+    else:
+        command = "run"
+    return {"run": cmd_run, "agents": cmd_agents, "table": cmd_table}[command](argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
