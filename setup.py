@@ -61,6 +61,7 @@ setup(
             "goengine-train=training.__main__:main",
             "goengine-gtp=gtp.__main__:main",
             "goengine-arena=selfplay.cli:main",
+            "goengine-rl=training.rl.cli:main",
             "goengine-demo=goengine.demo:main",
         ]
     },
