@@ -16,7 +16,7 @@ import numpy as np
 from .search import MCTS, RESIGN, MCTSConfig, RolloutEvaluator, UniformEvaluator
 
 __all__ = ["RESIGN", "RandomAgent", "MCTSAgent", "PolicyAgent", "pure_mcts_agent", "rollout_mcts_agent",
-           "zero_agent", "policy_agent", "shipped_weights"]
+           "zero_agent", "policy_agent", "shipped_weights", "lee_agent", "lee_weights"]
 
 
 class RandomAgent:
@@ -122,18 +122,23 @@ def shipped_weights(name: str = SHIPPED_ZERO_9X9) -> str | None:
 
 def zero_agent(weights: str | None = None, simulations: int = 800, seconds: float | None = None,
                rng=None, symmetries: str = "random", threads: int = 0, device: str | None = None,
-               **config_changes) -> MCTSAgent:
-    """An AlphaGo Zero player: MCTS over a ZeroNet checkpoint (the shipped 9x9 one by default)."""
+               backend: str = "auto", calibration=None, **config_changes) -> MCTSAgent:
+    """An AlphaGo Zero player: MCTS over a ZeroNet checkpoint (the shipped 9x9 one by default).
+    `backend`: the network's inference back end (goengine.models.backends; "auto" is the
+    fastest here), `calibration`: self-play shards for the int8 back end (default: positions
+    of a quick self-play)."""
     from .models import PolicyValueEvaluator, load
     path = weights or shipped_weights()
     if path is None:
         raise FileNotFoundError("no ZeroNet weights given and none shipped in goengine/weights/")
     if threads:
-        import torch
-        torch.set_num_threads(threads)
+        from .models.backends import set_threads
+        set_threads(threads)
     rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     model = load(path, kind="zero", device=device or "cpu")
-    evaluator = PolicyValueEvaluator(model, symmetries=symmetries, rng=rng, cache_size=200_000)
+    evaluator = PolicyValueEvaluator(model, symmetries=symmetries, rng=rng, cache_size=200_000, backend=backend,
+                                     backend_options={"threads": threads, "calibration": calibration})
+    evaluator.prepare_backend()  # export and quantise now, not during the first move's clock
     config = MCTSConfig(num_simulations=simulations, **config_changes)
     agent = MCTSAgent(evaluator, config, rng=rng, name=f"zero:{simulations}", seconds=seconds)
     agent.board_sizes = (model.config.board_size,)
@@ -158,4 +163,61 @@ def policy_agent(weights: str | None = None, sample: bool = False, rng=None) -> 
         raise ValueError(f"{path}: a {kind!r} network has no policy to play")
     agent = PolicyAgent(evaluator, sample=sample, rng=rng, name=f"policy:{kind}")
     agent.board_sizes = (model.config.board_size,)
+    return agent
+
+
+LEE_PARTS = ("policy", "value", "rollout")
+"""The checkpoints of an AlphaGo Lee player: the SL (or RL) policy net for the priors, the
+value net, and the rollout policy (training/lee/ makes them)."""
+
+
+def lee_weights(weights: str) -> dict:
+    """{"policy": path, "value": path or None, "rollout": path} from a JSON manifest
+    (``{"policy": "sl.pt", "value": "value.pt", "rollout": "rollout.pt"}``, paths relative
+    to the manifest's folder) or from a folder holding sl.pt (or policy.pt), value.pt and
+    rollout.pt."""
+    import json
+    from pathlib import Path
+    path = Path(weights)
+    if path.is_dir():
+        found = {"policy": next((path / n for n in ("sl.pt", "policy.pt") if (path / n).is_file()), None),
+                 "value": path / "value.pt" if (path / "value.pt").is_file() else None,
+                 "rollout": path / "rollout.pt" if (path / "rollout.pt").is_file() else None}
+    else:
+        try:
+            manifest = json.loads(path.read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ValueError(f"{path}: not a Lee weights manifest (JSON naming policy, value and rollout "
+                             f"checkpoints): {exc}") from None
+        if not isinstance(manifest, dict) or set(manifest) - set(LEE_PARTS):
+            raise ValueError(f"{path}: a Lee manifest is a JSON object with the keys {', '.join(LEE_PARTS)}")
+        found = {k: (path.parent / manifest[k]) if manifest.get(k) else None for k in LEE_PARTS}
+    for part in ("policy", "rollout"):
+        if found[part] is None:
+            raise ValueError(f"{weights}: no {part} checkpoint named (a Lee player needs policy and rollout; "
+                             f"value is optional)")
+    return {k: (str(v) if v is not None else None) for k, v in found.items()}
+
+
+def lee_agent(weights: str, simulations: int = 800, seconds: float | None = None, rng=None,
+              policy_temperature: float = 0.67, **config_changes) -> MCTSAgent:
+    """An AlphaGo Lee player: policy-and-value MCTS (MCTSConfig.lee: expansion threshold, virtual
+    loss, batched leaves) with policy-net priors, leaf values V = (1-λ)·v + λ·z mixing the
+    value net and a rollout by the trained FastRolloutPolicy; without a value net λ = 1.
+    (torch's thread count is the caller's: torch is imported only under goengine/models.)"""
+    from .features import FastRolloutPolicy
+    from .models import LeeEvaluator, load
+    parts = lee_weights(weights)
+    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    policy = load(parts["policy"], kind="policy")
+    value = load(parts["value"], kind="value", board_size=policy.config.board_size) if parts["value"] else None
+    rollout = FastRolloutPolicy(load(parts["rollout"], kind="rollout").export())
+    evaluator = LeeEvaluator(policy, value, policy_temperature=policy_temperature, symmetries="random", rng=rng)
+    if value is None:
+        config_changes.setdefault("mix_lambda", 1.0)
+    config = MCTSConfig.lee(num_simulations=simulations, **config_changes)
+    agent = MCTSAgent(evaluator, config, rng=rng, name=f"lee:{simulations}", seconds=seconds,
+                      rollout_policy=rollout)
+    agent.board_sizes = (policy.config.board_size,)
+    agent.policy = lambda game: PolicyAgent(evaluator).policy(game)
     return agent

@@ -95,6 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "it does)")
     p.add_argument("--threads", type=_positive_int, default=1,
                    help="threads the agent may use (default 1)")
+    p.add_argument("--backend", default="auto",
+                   choices=["auto", "torch", "torch-fused", "onnx", "onnx-int8"],
+                   help="network inference back end of network agents (default auto: the "
+                        "fastest here, int8 ONNX Runtime on a CPU; see docs/inference.md)")
     p.add_argument("--seed", type=int, help="seed of all random choices (reproducible play)")
     p.add_argument("--resign-threshold", type=_threshold, default=0.05, metavar="WINRATE",
                    help="resign when the win rate falls below this, from move N*N/4 on; "
@@ -114,7 +118,7 @@ def engine_from_args(args: argparse.Namespace):
 
     options = PlayerOptions(size=args.size, komi=args.komi, visits=args.visits,
                             time_per_move=args.time_per_move, threads=args.threads,
-                            seed=args.seed, weights=args.weights)
+                            seed=args.seed, weights=args.weights, backend=args.backend)
     check_options(args.agent, options)
     return GoEngine(args.agent, options, resign_threshold=args.resign_threshold,
                     time_config=TimeConfig(lag=args.lag))

@@ -25,6 +25,8 @@ def _zero(args) -> int:
         runtime["device"] = args.device
     if args.threads is not None:
         runtime["threads"] = args.threads
+    if args.inference is not None:
+        runtime["inference"] = args.inference
     if args.seed is not None:
         changes["seed"] = args.seed
     if args.gating_games is not None:
@@ -51,11 +53,14 @@ def _zero(args) -> int:
         return 2
     elif "generations" in changes:
         config = preset(args.preset, generations=changes["generations"])
-    run = ZeroRun(args.run, config, runtime=runtime, log=(lambda *a: None) if args.quiet else
-                  (lambda m: print(m, file=sys.stderr, flush=True)), progress=not args.quiet)
-    print(f"run folder: {run.folder}  (preset {run.config.preset}, {run.config.size}x{run.config.size}, "
-          f"net {run.config.net}, device {run.device})")
-    last = run.run()
+    log = (lambda *a: None) if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
+    from .distributed import open_zero_run
+    with open_zero_run(ZeroRun, args, config, runtime=runtime, log=log, progress=not args.quiet) as (run, loop):
+        if loop is None:  # a torchrun process other than rank 0: it trained when told to
+            return 0
+        print(f"run folder: {run.folder}  (preset {run.config.preset}, {run.config.size}x{run.config.size}, "
+              f"net {run.config.net}, device {run.device})")
+        last = loop()
     state = run.state
     print(f"generations: {state['generation']} / {run.config.generations}; best network: "
           f"{state['best']} (generation {state['best_generation']})")
@@ -84,9 +89,22 @@ def main(argv=None) -> int:
     z.add_argument("--no-gating", action="store_true", help="promote every candidate (AlphaZero)")
     z.add_argument("--device", choices=["auto", "cpu", "cuda"])
     z.add_argument("--threads", type=int, help="torch CPU threads")
+    z.add_argument("--inference", choices=["auto", "torch", "torch-fused", "onnx", "onnx-int8"],
+                   help="network back end of self-play and gating (default auto: the fastest here)")
     z.add_argument("--seed", type=int)
     z.add_argument("--quiet", action="store_true", help="no progress bars or stage logs")
+    z.add_argument("--backend", choices=["local", "ray"], default="local",
+                   help="self-play and gating here (local) or on Ray actors (see docs/distributed.md)")
+    z.add_argument("--address", help="Ray cluster to join (\"auto\", HOST:6379 or ray://HOST:10001); "
+                   "default: a Ray instance on this machine")
+    z.add_argument("--workers", type=int, default=2, help="Ray self-play/gating actors")
+    z.add_argument("--worker-cpus", type=float, default=1, help="CPUs reserved per Ray actor")
+    z.add_argument("--worker-gpus", type=float, default=0, help="GPUs per Ray actor (0.25: four share one)")
     z.set_defaults(func=_zero)
+    from .compress import add_commands as _add_compress_commands  # distill, prune, export
+    _add_compress_commands(sub)
+    from .lee.cli import add_commands as _add_lee_commands  # expert-data, rollout, sl, rl, value
+    _add_lee_commands(sub)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

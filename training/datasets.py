@@ -54,11 +54,18 @@ class ReplayWindow:
     def __len__(self) -> int:
         return self.z.shape[0]
 
-    def batch(self, rng: np.random.Generator, batch_size: int):
+    def batch(self, rng: np.random.Generator, batch_size: int, part: tuple[int, int] | None = None):
+        """A batch of batch_size samples. part=(rank, world): every rank draws the same whole
+        batch from the same rng stream and gets its slice (rows rank*B//world to
+        (rank+1)*B//world), so `world` processes together see exactly one process's batch."""
         idx = rng.integers(0, len(self), size=batch_size)
+        syms = rng.integers(0, NUM_SYMMETRIES, size=batch_size)
+        if part is not None:
+            rank, world = part
+            rows = slice(rank * batch_size // world, (rank + 1) * batch_size // world)
+            idx, syms = idx[rows], syms[rows]
         x = zero17(self.stones[idx], self.to_play[idx], self.size)
         pi = self.pi[idx].copy()
-        syms = rng.integers(0, NUM_SYMMETRIES, size=batch_size)
         for t in range(1, NUM_SYMMETRIES):
             sel = np.flatnonzero(syms == t)
             if sel.size:

@@ -85,6 +85,10 @@ class ZeroConfig:
     """"auto" (CUDA when present), "cpu" or "cuda"."""
     threads: int = 0
     """torch CPU threads (0: torch's default)."""
+    inference: str = "auto"
+    """Inference back end of self-play and gating (goengine.models.backends): "auto" (the
+    fastest here: int8 ONNX Runtime on a CPU, fused torch on CUDA), "torch", "torch-fused",
+    "onnx" or "onnx-int8" (calibrated on the newest self-play shards of the run)."""
     seed: int = 0
 
     def to_json(self) -> dict:
@@ -150,6 +154,14 @@ def zero_losses(model, x, pi, z, w):
     return policy_loss, F.mse_loss(v, z)
 
 
+def learning_rate(cfg: ZeroConfig, g: int, step: int) -> float:
+    """The SGD learning rate at step `step` of generation g's training: divided by 10 at each
+    of cfg.lr_drops, fractions of the whole run (generations * train_steps)."""
+    total_steps = cfg.generations * cfg.train_steps
+    global_step = (g - 1) * cfg.train_steps + step
+    return cfg.learning_rate * 0.1 ** sum(global_step >= d * total_steps for d in cfg.lr_drops)
+
+
 def _write_json(path: Path, data) -> None:
     atomic_write_bytes(path, (json.dumps(data, indent=2) + "\n").encode())
 
@@ -166,10 +178,14 @@ class ZeroRun:
     """One run folder and the loop over it. Every stage reads its progress from disk."""
 
     def __init__(self, folder, config: ZeroConfig | None = None, log=print, progress: bool = True,
-                 runtime: dict | None = None):
+                 runtime: dict | None = None, backend=None, dist=None):
         self.folder = Path(folder)
         self.log = log
         self.progress = progress
+        self.backend = backend
+        """None: self-play and gating in this process; a training.ray_zero.RayBackend: on Ray actors."""
+        self.dist = dist
+        """None: one training process; a training.ddp.Distributed: DDP under torchrun."""
         cfg_path = self.folder / "config.json"
         if cfg_path.exists():
             stored = ZeroConfig.from_json(json.loads(cfg_path.read_text()))
@@ -227,13 +243,20 @@ class ZeroRun:
         return load(self.folder / self.state["best"], kind="zero", board_size=self.config.size).to(self.device)
 
     def evaluator(self, model, seed: int):
-        return PolicyValueEvaluator(model, symmetries="random", rng=np.random.default_rng(seed), device=self.device)
+        options = {"seed": seed}
+        if self.config.inference in ("onnx-int8", "auto"):  # int8 calibrates on the run's newest shards
+            shards = [p for h in range(self.state["generation"] + 1) for p in list_shards(self.selfplay_dir(h))]
+            options["calibration"] = shards[-8:] or None  # none yet: a quick self-play calibrates
+        return PolicyValueEvaluator(model, symmetries="random", rng=np.random.default_rng(seed), device=self.device,
+                                    backend=self.config.inference, backend_options=options)
 
     # ------------------------------------------------------------------ stage 1: self-play
     def games_on_disk(self, g: int) -> int:
         return sum(int(np.unique(read_shard(p)["game"]).size) for p in list_shards(self.selfplay_dir(g)))
 
     def selfplay(self, g: int) -> None:
+        if self.backend is not None:
+            return self.backend.selfplay(self, g)
         cfg = self.config
         folder = self.selfplay_dir(g)
         done = self.games_on_disk(g)
@@ -284,6 +307,8 @@ class ZeroRun:
         return load(self.folder / self.state["best"], kind="zero")
 
     def train(self, g: int) -> None:
+        if self.dist is not None:
+            return self.dist.train(self, g)
         cfg = self.config
         if self.candidate_path(g).exists():
             return
@@ -311,10 +336,8 @@ class ZeroRun:
             writer = csv.writer(log_file)
             if new_log:
                 writer.writerow(["generation", "step", "loss", "policy_loss", "value_loss", "lr"])
-            total_steps = cfg.generations * cfg.train_steps
             while step < cfg.train_steps:
-                global_step = (g - 1) * cfg.train_steps + step
-                lr = cfg.learning_rate * 0.1 ** sum(global_step >= d * total_steps for d in cfg.lr_drops)
+                lr = learning_rate(cfg, g, step)
                 for group in opt.param_groups:
                     group["lr"] = lr
                 x, pi, z, w = window.batch(rng, cfg.batch_size)
@@ -367,10 +390,15 @@ class ZeroRun:
                 break  # a line torn by a kill: that game is replayed
         return out
 
+    def gating_config(self) -> MCTSConfig:
+        return MCTSConfig(num_simulations=self.config.gating_simulations, leaves_per_batch=4, temperature_moves=4)
+
     def gate(self, g: int) -> tuple[bool, float]:
         cfg = self.config
         if not cfg.gating:
             return True, float("nan")
+        if self.backend is not None:
+            return self.backend.gate(self, g)
         results = self._gating_results(g)
         unique = {r["game"]: r for r in results}
         results = [unique[i] for i in sorted(unique)]
@@ -382,7 +410,7 @@ class ZeroRun:
             candidate = load(self.candidate_path(g), kind="zero").to(self.device)
             best = self.best_model()
             seed = cfg.seed * 31 + g
-            mcfg = MCTSConfig(num_simulations=cfg.gating_simulations, leaves_per_batch=4, temperature_moves=4)
+            mcfg = self.gating_config()
             self.log(f"[gen {g}] gating: {cfg.gating_games - len(results)} games, candidate vs best")
             bar = _bar(cfg.gating_games, f"gen {g} gating", self.progress, initial=len(results))
             with open(path, "a") as f:

@@ -4,8 +4,9 @@
     mcts = MCTS(evaluator, MCTSConfig())
 
 Inference runs under torch.inference_mode on the model's device (CUDA when the model is
-there). `symmetries`: "none", "random" (one random dihedral transform per position, as in
-AlphaGo Zero's search) or "all" (the mean over the 8 transforms). The cache maps a position's
+there), or on the back end that `backend` names: "torch" (eager, the default), "torch-fused",
+"onnx", "onnx-int8" or "auto" (the fastest here); see backends.py. `symmetries`: "none",
+"random" (one random dihedral transform per position, as in AlphaGo Zero's search) or "all" (the mean over the 8 transforms). The cache maps a position's
 input planes (history and side to move included) to its outputs, least recently used first out.
 """
 from __future__ import annotations
@@ -58,9 +59,16 @@ class NetworkEvaluator:
     history_length = 1
 
     def __init__(self, model, symmetries: str = "random", cache_size: int = 0, rng=None,
-                 policy_temperature: float = 1.0, device=None):
+                 policy_temperature: float = 1.0, device=None, backend: str = "torch",
+                 backend_options: dict | None = None):
         if symmetries not in ("none", "random", "all"):
             raise ValueError(f"symmetries must be none, random or all, got {symmetries!r}")
+        from .backends import BACKENDS
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown inference backend {backend!r}: choose from {', '.join(BACKENDS)}")
+        self.backend_request = backend
+        self.backend_options = dict(backend_options or {})
+        self.runner = None  # built by prepare_backend(), at the latest on the first evaluation
         self.model = model
         self.device = device or next(model.parameters()).device
         self.model.to(self.device).eval()
@@ -105,7 +113,28 @@ class NetworkEvaluator:
             values = values.reshape(NUM_SYMMETRIES, n).mean(axis=0)
         return logits, values
 
+    @property
+    def backend(self) -> str:
+        """The back end that runs (or will run) the network: "auto" resolved once built."""
+        return self.runner.name if self.runner is not None else self.backend_request
+
+    def prepare_backend(self) -> str:
+        """Build the back end's runner now (export, quantise); returns its name."""
+        if self.runner is None and self.backend_request != "torch":
+            from .backends import make_runner
+            self.runner = make_runner(self, self.backend_request, **self.backend_options)
+        return self.backend
+
     def _forward_np(self, x: np.ndarray):
+        if self.backend_request != "torch":
+            if self.runner is None:
+                self.prepare_backend()
+            self.positions += x.shape[0]
+            return self.runner(x)
+        return self.torch_forward_np(x)
+
+    def torch_forward_np(self, x: np.ndarray):
+        """Eager torch: planes (numpy) -> (logits, values) numpy, through `forward`."""
         with torch.inference_mode():
             logits, values = self.forward(torch.from_numpy(np.ascontiguousarray(x)).to(self.device))
         self.positions += x.shape[0]
