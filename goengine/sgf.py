@@ -27,7 +27,6 @@ record names its move number.
 from __future__ import annotations
 
 import os
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Union
@@ -36,6 +35,7 @@ from sgfmill import sgf as _sgf
 
 from .coords import BLACK, WHITE, check_size, color_name, from_rc, opponent, to_gtp, to_rc
 from .errors import GameOverError, IllegalMoveError, SGFError
+from .fileio import atomic_write_bytes
 from .game import GameState, Rules
 
 __all__ = ["GameRecord", "read_sgf", "parse_sgf", "write_sgf", "to_sgf_bytes",
@@ -311,18 +311,5 @@ def write_sgf(record: GameRecord, path: Union[str, os.PathLike]) -> Path:
     """Write the record to ``path`` atomically (a temporary file in the same folder, then
     ``os.replace``): a reader never sees a half-written file. Returns the path."""
     path = Path(path)
-    data = to_sgf_bytes(record)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with open(tmp, "xb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    atomic_write_bytes(path, to_sgf_bytes(record))
     return path

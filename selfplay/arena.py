@@ -48,7 +48,6 @@ import shlex
 import shutil
 import sys
 import time
-import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -57,6 +56,7 @@ from typing import Any
 import numpy as np
 
 from goengine.coords import BLACK, WHITE
+from goengine.fileio import atomic_write_bytes
 from goengine.game import SUPERKO_KINDS, Rules
 from goengine.sgf import write_sgf
 from gtp.client import GtpClientError
@@ -541,19 +541,7 @@ def load_results(folder: str | os.PathLike) -> list[GameResult]:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with open(tmp, "xb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    atomic_write_bytes(path, data)
 
 
 def _slug(label: str, limit: int = 48) -> str:

@@ -20,12 +20,12 @@ never sees half a shard, and a crash leaves at most a stray temporary file (igno
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from goengine.fileio import atomic_write_bytes  # noqa: F401  (re-exported: the run code uses it)
 
 SHARD_SCHEMA = 1
 HISTORY = 8
@@ -58,24 +58,6 @@ class GameSamples:
 
     def __len__(self):
         return len(self.to_play)
-
-
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; these files are meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
 
 
 def write_shard(path, games: list[GameSamples], komi: float, generation: int = 0) -> Path:

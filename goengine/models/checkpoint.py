@@ -12,10 +12,11 @@ a half-written checkpoint under the final name.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import torch
+
+from ..fileio import atomic_writer
 
 from .nets import MODEL_CLASSES, config_dict
 
@@ -27,20 +28,9 @@ class CheckpointError(ValueError):
 
 
 def atomic_torch_save(obj, path: str | os.PathLike) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; these files are meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    """torch.save to `path` atomically (goengine.fileio)."""
+    with atomic_writer(path) as f:
+        torch.save(obj, f)
 
 
 def save(model, path, meta: dict | None = None) -> None:

@@ -29,12 +29,13 @@ import io
 import json
 import os
 import sys
-import tempfile
 import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
+
+from ..fileio import atomic_write_bytes
 
 __all__ = ["export_onnx", "read_onnx", "OnnxRunner", "OnnxExportError", "OUTPUT_NAMES", "have_onnxruntime",
            "ONNX_SCHEMA"]
@@ -180,19 +181,7 @@ def read_onnx(path: str | os.PathLike) -> tuple[bytes, dict]:
 
 
 def write_bytes_atomic(path, data: bytes) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write_bytes(path, data)
 
 
 def session_options(threads: int = 0):

@@ -1,0 +1,36 @@
+"""Atomic file writes: every file the engine writes (checkpoints, shards, SGF, exports,
+results) goes to a temporary name in the same folder and is renamed into place, so a reader
+never sees half a file and a crash leaves at most a stray hidden `.NAME.*.tmp` file."""
+from __future__ import annotations
+
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+
+@contextmanager
+def atomic_writer(path: str | os.PathLike, mode: int = 0o644):
+    """`with atomic_writer(path) as f: f.write(...)`: a binary file object that becomes
+    `path` when the block ends without an exception (fsync'ed first), and vanishes otherwise."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)  # mkstemp makes 0600; these files are meant to be shared
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    """Write `data` to `path` atomically; returns the path."""
+    with atomic_writer(path) as f:
+        f.write(data)
+    return Path(path)
