@@ -10,11 +10,13 @@ from pathlib import Path
 
 
 @contextmanager
-def atomic_writer(path: str | os.PathLike, mode: int = 0o644):
+def atomic_writer(path: str | os.PathLike, mode: int = 0o644, make_parents: bool = False):
     """`with atomic_writer(path) as f: f.write(...)`: a binary file object that becomes
-    `path` when the block ends without an exception (fsync'ed first), and vanishes otherwise."""
+    `path` when the block ends without an exception (fsync'ed first), and vanishes otherwise.
+    A missing folder is an error (FileNotFoundError) unless `make_parents` (run folders)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if make_parents:
+        path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
@@ -29,8 +31,8 @@ def atomic_writer(path: str | os.PathLike, mode: int = 0o644):
         raise
 
 
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+def atomic_write_bytes(path: str | os.PathLike, data: bytes, make_parents: bool = False) -> Path:
     """Write `data` to `path` atomically; returns the path."""
-    with atomic_writer(path) as f:
+    with atomic_writer(path, make_parents=make_parents) as f:
         f.write(data)
     return Path(path)

@@ -25,7 +25,12 @@ from pathlib import Path
 
 import numpy as np
 
-from goengine.fileio import atomic_write_bytes  # noqa: F401  (re-exported: the run code uses it)
+from goengine.fileio import atomic_write_bytes as _atomic_write_bytes
+
+
+def atomic_write_bytes(path, data: bytes):
+    """Atomic write inside a run folder (its subfolders are made as needed)."""
+    return _atomic_write_bytes(path, data, make_parents=True)
 
 SHARD_SCHEMA = 1
 HISTORY = 8

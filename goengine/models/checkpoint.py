@@ -29,7 +29,7 @@ class CheckpointError(ValueError):
 
 def atomic_torch_save(obj, path: str | os.PathLike) -> None:
     """torch.save to `path` atomically (goengine.fileio)."""
-    with atomic_writer(path) as f:
+    with atomic_writer(path, make_parents=True) as f:
         torch.save(obj, f)
 
 

@@ -181,7 +181,7 @@ def read_onnx(path: str | os.PathLike) -> tuple[bytes, dict]:
 
 
 def write_bytes_atomic(path, data: bytes) -> None:
-    atomic_write_bytes(path, data)
+    atomic_write_bytes(path, data, make_parents=True)
 
 
 def session_options(threads: int = 0):
