@@ -445,15 +445,6 @@ class GameState:
             raise GameOverError("the game ended by resignation and cannot resume")
         self.consecutive_passes = 0
 
-    def with_to_play(self, color: int) -> "GameState":
-        """A copy with `color` to move (GTP's `genmove w` when black is to move): the pass
-        count is reset, since the move order was broken."""
-        other = self.copy()
-        other.to_play = other._check_color(color)
-        if other.to_play != self.to_play:
-            other.consecutive_passes = 0
-        return other
-
     def copy(self) -> "GameState":
         """An independent copy (boards are shared: they are never mutated)."""
         other = GameState.__new__(GameState)

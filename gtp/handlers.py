@@ -197,7 +197,7 @@ class GoEngine(GtpEngine):
                               to_play=old.history[0][0] if old.history else old.to_play)
         for color, action in old.history:
             if game.is_over():
-                _resume(game)
+                game.resume()
             game.play_color(color, action)
         return game
 
@@ -217,7 +217,8 @@ class GoEngine(GtpEngine):
             game = game.copy()
             if game.resigned != EMPTY:
                 raise GtpCommandError("the game is over (resignation); undo it first")
-            _resume(game)
+            if game.is_over():
+                game.resume()
         forced = game.to_play != color
         if forced:
             game.to_play = color  # GTP lets a colour move out of turn
@@ -356,7 +357,7 @@ class GoEngine(GtpEngine):
 
     def _play(self, color: int, action: int) -> None:
         if self.game.is_over() and self.game.resigned == EMPTY:
-            _resume(self.game)
+            self.game.resume()
         self.game.play_color(color, action)
 
     # ------------------------------------------------------------------ setup
@@ -433,7 +434,7 @@ class GoEngine(GtpEngine):
         game = self.game
         if game.is_over() and game.resigned == EMPTY:
             game = game.copy()
-            _resume(game)
+            game.resume()
         return "1" if game.is_legal(vertex, color) else "0"
 
     def cmd_list_stones(self, color: Color) -> str:
@@ -758,11 +759,3 @@ class GoEngine(GtpEngine):
             emit("play " + ("resign" if action == RESIGN else self._vertex(action)))
 
         return Stream(produce)
-
-
-def _resume(game: GameState) -> None:
-    """Let a game that ended with two passes go on (GTP play after the passes: a disputed
-    end, kgs-genmove_cleanup). goengine.game has no API for it yet, so the pass count is
-    reset here; see the report of issue 4."""
-    if game.consecutive_passes >= 2 and game.resigned == EMPTY:
-        game.consecutive_passes = 0
