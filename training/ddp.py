@@ -27,7 +27,6 @@ import datetime
 import json
 import os
 
-import numpy as np
 import torch
 import torch.distributed as dist
 from torch import nn
@@ -35,9 +34,6 @@ from torch import nn
 from goengine.models import save
 from goengine.models.checkpoint import atomic_torch_save
 
-from selfplay.records import list_shards
-
-from .datasets import ReplayWindow
 
 CONTROL_TIMEOUT = datetime.timedelta(days=7)
 """How long the other ranks wait for rank 0's next command (self-play + gating of a generation)."""
@@ -206,20 +202,8 @@ class Distributed:
             raise ValueError(f"batch_size {cfg.batch_size} is smaller than the {self.world} processes")
         main = self.is_main
         log = run.log if main else (lambda *a: None)
-        rng = np.random.default_rng(cfg.seed * 7919 + g)
-        shards = [p for h in range(g) for p in list_shards(run.selfplay_dir(h))]
-        window = ReplayWindow.from_paths(shards, cfg.window_samples)
-        model = run._starting_weights(g).to(self.device)
-        model.train()
-        opt = torch.optim.SGD(model.parameters(), lr=cfg.learning_rate, momentum=cfg.momentum,
-                              weight_decay=cfg.weight_decay)
-        step = 0
-        if run.progress_path(g).exists():
-            data = torch.load(run.progress_path(g), map_location=self.device, weights_only=False)
-            model.load_state_dict(data["model"])
-            opt.load_state_dict(data["optimizer"])
-            step = data["step"]
-            rng.bit_generator.state = data["rng"]
+        window, model, opt, rng, step = run.trainer_state(g, self.device)
+        if step:
             log(f"[gen {g}] training resumes at step {step} ({self.world} processes)")
             if main:
                 run._truncate_log(g, step)

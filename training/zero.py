@@ -306,26 +306,36 @@ class ZeroRun:
                 return load(self.candidate_path(h), kind="zero")
         return load(self.folder / self.state["best"], kind="zero")
 
+    def trainer_state(self, g: int, device):
+        """What generation g's trainer starts from: the replay window, the model (newest
+        trained weights, in train mode on `device`), its SGD optimizer, the sampling rng and
+        the step, all restored from the progress checkpoint when one exists. Shared by the
+        single-process trainer and the DistributedDataParallel one (training/ddp.py)."""
+        cfg = self.config
+        rng = np.random.default_rng(cfg.seed * 7919 + g)
+        shards = [p for h in range(g) for p in list_shards(self.selfplay_dir(h))]
+        window = ReplayWindow.from_paths(shards, cfg.window_samples)
+        model = self._starting_weights(g).to(device)
+        model.train()
+        opt = torch.optim.SGD(model.parameters(), lr=cfg.learning_rate, momentum=cfg.momentum,
+                              weight_decay=cfg.weight_decay)
+        step = 0
+        if self.progress_path(g).exists():
+            data = torch.load(self.progress_path(g), map_location=device, weights_only=False)
+            model.load_state_dict(data["model"])
+            opt.load_state_dict(data["optimizer"])
+            step = data["step"]
+            rng.bit_generator.state = data["rng"]
+        return window, model, opt, rng, step
+
     def train(self, g: int) -> None:
         if self.dist is not None:
             return self.dist.train(self, g)
         cfg = self.config
         if self.candidate_path(g).exists():
             return
-        rng = np.random.default_rng(cfg.seed * 7919 + g)
-        shards = [p for h in range(g) for p in list_shards(self.selfplay_dir(h))]
-        window = ReplayWindow.from_paths(shards, cfg.window_samples)
-        model = self._starting_weights(g).to(self.device)
-        model.train()
-        opt = torch.optim.SGD(model.parameters(), lr=cfg.learning_rate, momentum=cfg.momentum,
-                              weight_decay=cfg.weight_decay)
-        step = 0
-        if self.progress_path(g).exists():
-            data = torch.load(self.progress_path(g), map_location=self.device, weights_only=False)
-            model.load_state_dict(data["model"])
-            opt.load_state_dict(data["optimizer"])
-            step = data["step"]
-            rng.bit_generator.state = data["rng"]
+        window, model, opt, rng, step = self.trainer_state(g, self.device)
+        if step:
             self.log(f"[gen {g}] training resumes at step {step}")
             self._truncate_log(g, step)
         self.log(f"[gen {g}] training on {len(window)} samples for {cfg.train_steps - step} steps")
