@@ -253,6 +253,17 @@ def test_lee_mode_mixes_rollouts_and_delays_expansion():
     assert big.tree.used < small.tree.used / 4
 
 
+def test_lee_mode_expands_the_root_below_the_threshold():
+    # fewer simulations than the expansion threshold: the root must still get its moves,
+    # or the search has nothing to choose but a pass (the Lee agent passed every move)
+    game = GameState(9)
+    cfg = MCTSConfig.lee(num_simulations=3, expansion_threshold=8)
+    mcts = MCTS(UniformEvaluator(), cfg, rng=0)
+    result = mcts.search(game)
+    assert result.visits[:81].sum() >= 2  # simulations went to board moves
+    assert mcts.choose(result, game) != 81
+
+
 def test_leaf_batch_arrays_and_history():
     game = GameState(5)
     for v in ("C3", "B2", "D4"):

@@ -699,7 +699,9 @@ cdef class Tree:
             if self.flags[node] & F_PENDING:
                 self._undo_vl(path, depth + 1)
                 break
-            need_expand = not (self.flags[node] & F_EXPANDED) and self.N[node] + 1 >= self.exp_thr
+            # the root is expanded at once: below the threshold it would have no moves to choose
+            need_expand = not (self.flags[node] & F_EXPANDED) and (
+                depth == 0 or self.N[node] + 1 >= self.exp_thr)
             need_value = self.lam < 1.0 and isnan(self.V0[node])
             for j in range(8):  # the leaf's last 8 moves: the path's, then the game's
                 idx = depth - j
