@@ -165,6 +165,13 @@ class Distributed:
         dist.broadcast_object_list(box, src=0, group=self.control)
         return box[0]
 
+    def _stop(self) -> None:
+        """Rank 0: tell the others to stop, then wait until every rank has read it. Without
+        the barrier rank 0 could tear its gloo group down while a peer was still receiving
+        the broadcast, and abort ("terminate called without an active exception")."""
+        self._command(("stop", None))
+        self.barrier()
+
     def run(self, run) -> dict:
         """The whole loop: rank 0 runs it, the other ranks train when told to."""
         if self.is_main:
@@ -174,14 +181,15 @@ class Distributed:
                 # the others wait for a command, unless this failed in the middle of training
                 # (they wait in a collective then, and torchrun stops them when this one exits)
                 if not self._training:
-                    self._command(("stop", None))
+                    self._stop()
                 raise
-            self._command(("stop", None))
+            self._stop()
             return result
         while True:
             cmd, g = self._command(None)
             run.state = json.loads(run.state_path.read_text())  # the best network may have changed
             if cmd == "stop":
+                self.barrier()  # rank 0's _stop
                 return run.state["history"][-1] if run.state["history"] else {}
             self._train(run, g)
 
