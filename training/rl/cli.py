@@ -3,7 +3,8 @@
     goengine-rl qlearning --env CliffWalking-v1 --episodes 500 --seed 1 --plot out.png
     goengine-rl value-iteration --env FrozenLake-v1 --gamma 0.99
     goengine-rl dqn --env CartPole-v1 --total-steps 100000 --out runs/dqn-cartpole
-    goengine-rl reinforce --env goengine/Go5x5-v0 --env-kwargs '{"agent_color": "random"}'
+    goengine-rl reinforce --env goengine/Go5x5-v0 --env-kwargs '{"agent_color": "random"}' \
+        --total-steps 600000
     goengine-rl qlearning --help          # every config field, with its docstring
 
 Each config field is a flag (``--field-name``); ``--help`` after a method lists them with
@@ -57,8 +58,10 @@ DEFAULT_ENVS = {"dqn": "CartPole-v1", "reinforce": "CartPole-v1", "a2c": "CartPo
 _FROZEN = dict(episodes=5000, alpha=0.1, alpha_end=0.01, gamma=0.99, epsilon=1.0,
                epsilon_end=0.05, epsilon_decay_fraction=0.5)
 _TAXI = dict(episodes=2000, gamma=0.99)
-_GO5_REINFORCE = dict(total_steps=150_000, hidden_sizes=(128, 128), episodes_per_update=8,
-                      gamma=1.0, eval_interval=25_000, eval_episodes=100)
+_GO5_REINFORCE = dict(total_steps=300_000, hidden_sizes=(128, 128), gamma=1.0,
+                      episodes_per_update=32, num_envs=16, entropy_coef=0.01,
+                      entropy_coef_end=0.0, augment_symmetries=True, eval_interval=25_000,
+                      eval_episodes=100)
 _GO5_A2C = dict(total_steps=400_000, hidden_sizes=(128, 128), gamma=1.0, eval_interval=50_000,
                 eval_episodes=100)
 PRESETS: dict[tuple[str, str], dict[str, Any]] = {

@@ -33,6 +33,7 @@ __all__ = [
     "Policy", "LearningCurve", "TrainResult", "EvalResult", "evaluate", "make_env",
     "seed_everything", "linear_schedule", "action_mask", "argmax_random_tie",
     "masked_argmax", "config_to_dict", "atomic_write", "PeriodicEvaluator",
+    "square_symmetries", "augment_symmetries",
 ]
 
 
@@ -106,6 +107,47 @@ def masked_argmax(values: np.ndarray, mask: np.ndarray | None = None) -> int:
     if mask is not None:
         v = np.where(mask, v, -np.inf)
     return int(np.argmax(v))
+
+
+# --------------------------------------------------------------------------- symmetries
+
+def square_symmetries(n: int) -> np.ndarray:
+    """``(8, n*n)`` index maps of the 8 rotations and reflections of an ``n x n`` grid.
+
+    Row ``t`` is symmetry ``t`` (``t % 4`` quarter turns of ``np.rot90``, after a left-right
+    mirror when ``t >= 4``; row 0 is the identity): ``perm[t][j]`` is the point of the
+    original grid that lands on point ``j``, points numbered row-major from the top-left.
+    """
+    grid = np.arange(n * n).reshape(n, n)
+    return np.stack([np.rot90(grid[:, ::-1] if t >= 4 else grid, t % 4).reshape(-1)
+                     for t in range(8)])
+
+
+def augment_symmetries(obs: np.ndarray, actions: np.ndarray, masks: np.ndarray,
+                       image_shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A batch of samples and its 7 images under the symmetries of the square.
+
+    ``obs`` is ``(B, C*N*N)``, flattened ``(C, N, N)`` planes; ``actions`` ``(B,)`` and
+    ``masks`` ``(B, A)`` use actions ``0 .. N*N-1`` for the points, row-major from the
+    top-left, and leave any further action (Go's pass) alone. Returns ``(8B, ...)`` arrays,
+    symmetry-major: rows ``t*B .. (t+1)*B - 1`` are symmetry ``t`` of
+    :func:`square_symmetries`, so anything per sample (returns, advantages) is repeated with
+    ``np.tile(x, 8)``. Valid wherever the task itself is symmetric, as Go is.
+    """
+    c, h, w = image_shape
+    if h != w or masks.shape[1] < h * w:
+        raise ValueError(f"symmetry augmentation needs (C, N, N) observations and at least "
+                         f"N*N actions, got {image_shape} and {masks.shape[1]} actions")
+    n2, batch = h * w, len(obs)
+    planes = obs.reshape(batch, c, n2)
+    out_obs, out_actions, out_masks = [], [], []
+    for perm in square_symmetries(h):
+        inverse = np.argsort(perm)  # inverse[a] = where point a lands
+        out_obs.append(planes[:, :, perm].reshape(batch, -1))
+        out_actions.append(np.where(actions < n2, inverse[np.minimum(actions, n2 - 1)], actions))
+        out_masks.append(np.concatenate([masks[:, perm], masks[:, n2:]], axis=1))
+    return (np.concatenate(out_obs), np.concatenate(out_actions).astype(actions.dtype),
+            np.concatenate(out_masks))
 
 
 # --------------------------------------------------------------------------- files
