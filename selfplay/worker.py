@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from goengine.coords import BLACK, EMPTY
+from goengine.coords import BLACK, EMPTY, WHITE
 from goengine.game import GameState, Rules
 from goengine.search import MCTS, MCTSConfig, search_games
 from goengine.sgf import GameRecord
@@ -89,6 +89,9 @@ class FinishedGame:
     playthrough: bool
     would_resign: int = EMPTY
     """In a play-through game, the colour that would have resigned first (EMPTY if none)."""
+    min_values: tuple = (1.0, 1.0)
+    """Lowest resignation value, max(root value, best move's Q), each colour (black, white)
+    reached over the game: at a threshold t a colour would resign iff its value fell below t."""
 
     @property
     def false_resignation(self) -> bool:
@@ -104,6 +107,7 @@ class _Slot:
     would_resign: int = EMPTY
     resigned: bool = False
     names: tuple = field(default=("black", "white"))
+    min_values: list = field(default_factory=lambda: [1.0, 1.0])
 
 
 class SelfPlayWorker:
@@ -143,6 +147,9 @@ class SelfPlayWorker:
                 game = slot.game
                 me = game.to_play
                 slot.samples.add(game.recent_stones(8), me, result.pi, bool(is_full))
+                if result.moves:
+                    value = max(result.root_value, result.moves[0].q)
+                    slot.min_values[me - 1] = min(slot.min_values[me - 1], float(value))
                 losing = (cfg.resign_threshold is not None and result.moves
                           and result.root_value < cfg.resign_threshold
                           and result.moves[0].q < cfg.resign_threshold)
@@ -167,7 +174,7 @@ class SelfPlayWorker:
         slot.samples.finish(winner)
         record = GameRecord.from_game(game, black_name=self.name, white_name=self.name)
         return FinishedGame(slot.samples, record, winner, game.move_number, slot.resigned,
-                            slot.playthrough, slot.would_resign)
+                            slot.playthrough, slot.would_resign, tuple(slot.min_values))
 
 
 def resignation_stats(games: list[FinishedGame]) -> dict:
@@ -183,4 +190,29 @@ def resignation_stats(games: list[FinishedGame]) -> dict:
         "false_resignations": false,
         "false_resignation_rate": false / len(candidates) if candidates else 0.0,
         "black_wins": sum(g.winner == BLACK for g in games),
+        # (winner's, loser's) lowest value in each decided play-through game: the data that
+        # calibrate_resign_threshold chooses the next threshold from
+        "playthrough_minima": [[round(g.min_values[g.winner - 1], 4), round(g.min_values[2 - g.winner], 4)]
+                               for g in games if g.playthrough and g.winner in (BLACK, WHITE)],
     }
+
+
+def calibrate_resign_threshold(minima, target: float = 0.05, current: float = -0.9,
+                               lowest: float = -0.99, highest: float = -0.5, min_candidates: int = 20) -> float:
+    """AlphaGo Zero's automatic resignation threshold: the highest t in [lowest, highest]
+    whose false-resignation rate in the play-through games stays at or under `target`.
+
+    `minima`: (winner's, loser's) lowest value per play-through game. At threshold t a game
+    would see a resignation when either player's value fell below t, and a false one when
+    the winner's did (an upper bound: the loser may have dipped first). With fewer than
+    `min_candidates` games that would resign at `current`, `current` is kept."""
+    pairs = np.asarray(list(minima), dtype=np.float64).reshape(-1, 2)
+    if pairs.size == 0 or int((pairs.min(axis=1) < current).sum()) < min_candidates:
+        return current
+    best = lowest
+    for t in np.round(np.arange(lowest, highest + 1e-9, 0.01), 2):
+        candidates = int((pairs.min(axis=1) < t).sum())
+        false = int((pairs[:, 0] < t).sum())
+        if candidates >= min_candidates and false <= target * candidates:
+            best = float(t)
+    return best

@@ -17,7 +17,8 @@ torch = pytest.importorskip("torch")
 from goengine.coords import BLACK, EMPTY, WHITE  # noqa: E402
 from goengine.models import ZeroNet, zero_config, PolicyValueEvaluator  # noqa: E402
 from selfplay.records import GameSamples, ShardError, list_shards, read_shard, write_shard  # noqa: E402
-from selfplay.worker import FinishedGame, SelfPlayConfig, SelfPlayWorker, resignation_stats  # noqa: E402
+from selfplay.worker import (FinishedGame, SelfPlayConfig, SelfPlayWorker, calibrate_resign_threshold,  # noqa: E402
+                             resignation_stats)
 from training.datasets import ReplayWindow  # noqa: E402
 from training.zero import ZeroRun, preset  # noqa: E402
 
@@ -133,6 +134,56 @@ def test_worker_resigns_and_plays_through():
     assert all(len(g.samples) == g.moves or g.resigned for g in games)
 
 
+def test_worker_records_each_colours_lowest_value():
+    model = ZeroNet(zero_config("tiny", board_size=5))
+    cfg = SelfPlayConfig(size=5, parallel_games=4, simulations=4, leaves_per_batch=2,
+                         resign_threshold=-0.9, resign_playthrough=1.0, max_moves=20)
+    games = list(SelfPlayWorker(PolicyValueEvaluator(model, rng=0), cfg, rng=2).play(4))
+    for g in games:
+        assert all(-1.0 <= v < 1.0 for v in g.min_values)  # both colours searched at least once
+    stats = resignation_stats(games)
+    decided = [g for g in games if g.winner in (BLACK, WHITE)]
+    assert len(stats["playthrough_minima"]) == len(decided)
+    for (w, l), g in zip(stats["playthrough_minima"], decided):
+        assert w == pytest.approx(g.min_values[g.winner - 1], abs=1e-4)
+        assert l == pytest.approx(g.min_values[2 - g.winner], abs=1e-4)
+
+
+def test_resign_threshold_calibration_keeps_false_resignations_under_target():
+    rng = np.random.default_rng(0)
+    # 400 games: losers sink to -0.95..-1; winners mostly stay above -0.6, but 10% dipped to -0.8
+    losers = rng.uniform(-1.0, -0.95, 400)
+    winners = np.where(rng.random(400) < 0.1, -0.8, rng.uniform(-0.6, 0.9, 400))
+    minima = np.stack([winners, losers], axis=1)
+    t = calibrate_resign_threshold(minima, target=0.05, current=-0.9)
+    candidates = (minima.min(axis=1) < t).sum()
+    assert (winners < t).sum() <= 0.05 * candidates
+    assert -0.8 >= t > -0.95      # above the losers' values, at or below the winners' dips
+    # a target that tolerates the dips moves the threshold above them
+    assert calibrate_resign_threshold(minima, target=0.2, current=-0.9) > -0.8
+    # too few games that would resign: the threshold is kept
+    assert calibrate_resign_threshold(minima[:5], current=-0.9) == -0.9
+    assert calibrate_resign_threshold([], current=-0.7) == -0.7
+
+
+def test_run_starts_from_given_weights_and_calibrates_resignation(tmp_path):
+    start = ZeroNet(zero_config("tiny", board_size=9))
+    torch.nn.init.constant_(start.policy_fc.bias, 0.125)  # not what a fresh init gives
+    from goengine.models import load, save
+    save(start, tmp_path / "start.pt", {"generation": 7})
+    run = ZeroRun(tmp_path / "run", tiny_config(initial_weights=str(tmp_path / "start.pt")), log=lambda m: None,
+                  progress=False)
+    gen0 = load(run.model_path(0), kind="zero")
+    for a, b in zip(start.state_dict().values(), gen0.state_dict().values()):
+        assert torch.equal(a, b)
+    assert gen0.meta["initial_meta"]["generation"] == 7
+    # the threshold of generation g comes from the play-through minima of the generations before it
+    run._append_stats(0, "selfplay", {"playthrough_minima": [[0.5, -0.99]] * 30})
+    assert run.resign_threshold(0) == -0.9          # nothing before generation 0
+    assert run.resign_threshold(1) > -0.9           # no winner ever dipped: resign earlier
+    assert run.selfplay_config(1).resign_threshold == run.resign_threshold(1)
+
+
 def test_playout_cap_marks_cheap_searches():
     model = ZeroNet(zero_config("tiny", board_size=5))
     cfg = SelfPlayConfig(size=5, parallel_games=4, simulations=8, cheap_simulations=2, playout_cap=True,
@@ -162,6 +213,35 @@ def test_continuous_update_promotes_every_candidate(tmp_path):
     run.run()
     assert run.state["best_generation"] == 1
     assert not run.gating_path(1).exists()
+
+
+def test_zero_elo_rates_promoted_generations_and_resumes(tmp_path, capsys):
+    from training import zero_elo
+    run = ZeroRun(tmp_path / "run", tiny_config(generations=2, gating=False), log=lambda m: None, progress=False)
+    run.run()
+    assert zero_elo.promoted_generations(run.state) == [0, 1, 2]
+    assert zero_elo.chosen([0, 3, 5, 8, 9], 2) == [0, 5, 9]
+    argv = ["--run", str(tmp_path / "run"), "--games", "2", "--quiet"]
+    assert zero_elo.main(argv) == 0
+    games = (tmp_path / "run" / "elo" / "games.jsonl").read_text().splitlines()
+    assert len(games) == 6                          # (1, 0), (2, 0), (2, 1): two games each
+    assert sorted(json.loads(g)["a_color"] for g in games) == ["B", "B", "B", "W", "W", "W"]
+    png = (tmp_path / "run" / "elo" / "elo.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    summary = json.loads((tmp_path / "run" / "elo" / "elo.json").read_text())
+    assert summary["games_before"] == {"0": 0, "1": 4, "2": 8}
+    assert set(summary["ratings"]) == {"0", "1", "2"} and summary["ratings"]["0"]["elo"] == 0
+    assert zero_elo.main(argv) == 0                 # resumed: nothing replayed
+    assert (tmp_path / "run" / "elo" / "games.jsonl").read_text().splitlines() == games
+    assert "plot:" in capsys.readouterr().out
+
+
+def test_elo_rating_of_generations_against_hand_computed_scores():
+    from training.zero_elo import rate
+    rows = ([{"a": 1, "b": 0, "a_won": True}] * 3 + [{"a": 1, "b": 0, "a_won": False}])
+    r = rate(rows, [0, 1])
+    assert r[1]["elo"] == pytest.approx(400 * np.log10(3), abs=0.5)   # 3 of 4: 190.8 Elo
+    assert r[1]["low"] < r[1]["elo"] < r[1]["high"] and r[1]["games"] == 4
 
 
 def test_training_loss_falls(tmp_path):

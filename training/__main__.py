@@ -33,6 +33,8 @@ def _zero(args) -> int:
         changes["gating_games"] = args.gating_games
     if args.no_gating:
         changes["gating"] = False
+    if args.init is not None:
+        changes["initial_weights"] = args.init
     if args.simulations is not None:
         sp["simulations"] = args.simulations
     if args.parallel is not None:
@@ -87,6 +89,8 @@ def main(argv=None) -> int:
     z.add_argument("--steps", type=int, help="training steps per generation")
     z.add_argument("--gating-games", type=int, help="games of each gating match")
     z.add_argument("--no-gating", action="store_true", help="promote every candidate (AlphaZero)")
+    z.add_argument("--init", default=None, metavar="CHECKPOINT",
+                   help="start generation 0 from this ZeroNet (e.g. goengine/weights/zero-9x9.pt) instead of a random one")
     z.add_argument("--device", choices=["auto", "cpu", "cuda"])
     z.add_argument("--threads", type=int, help="torch CPU threads")
     z.add_argument("--inference", choices=["auto", "torch", "torch-fused", "onnx", "onnx-int8"],

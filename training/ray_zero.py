@@ -85,12 +85,13 @@ class RayBackend:
                                   cfg.selfplay.parallel_games)
         weights = self.pool.broadcast(run.state["best"], run.best_model().cpu())
         self.pool.retain({weights.version})
+        sp = run.selfplay_config(g)
         tasks = []
         for group in groups:
             first = group[0][0]
             seed = cfg.seed * 1_000_003 + g * 1009 + first
             tasks.append((tuple(group), "selfplay",
-                          (weights, cfg.selfplay, sum(n for _, n in group), seed, f"zero-gen{g}",
+                          (weights, sp, sum(n for _, n in group), seed, f"zero-gen{g}",
                            self.evaluator_options(run))))
         self.log(f"[gen {g}] self-play on {self.pool.workers} Ray workers: {remaining} games to play "
                  f"({done} on disk), {len(tasks)} tasks")
@@ -114,7 +115,8 @@ class RayBackend:
             bar.update(len(games))
         bar.close()
         stats = resignation_stats(finished)
-        stats.update(seconds=round(time.monotonic() - start, 1), evals=positions, backend="ray",
+        stats.update(resign_threshold=sp.resign_threshold, seconds=round(time.monotonic() - start, 1),
+                     evals=positions, backend="ray",
                      workers=self.pool.workers, workers_replaced=self.pool.replaced - replaced)
         run._append_stats(g, "selfplay", stats)
         self.log(f"[gen {g}] self-play done: {stats}")

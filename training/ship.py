@@ -52,17 +52,23 @@ def model_card(run: Path, name: str, strength: list[str]) -> str:
         f"{games_to_best:,} self-play games before it, {meta.get('steps', '?')} SGD steps per generation "
         f"of batch {config['batch_size']}.",
         f"- **Self-play**: {sp['simulations']} simulations per move, {sp['parallel_games']} games at once, "
-        f"Dirichlet noise eps {sp['dirichlet_epsilon']}, resignation below {sp['resign_threshold']} "
-        f"({sp['resign_playthrough']:.0%} of games played through), komi {config['komi']}.",
+        f"Dirichlet noise eps {sp['dirichlet_epsilon']}, resignation below "
+        + (f"an automatic threshold keeping false resignations under {config['resign_target']:.0%} "
+           f"(from {sp['resign_threshold']} to {selfplay[-1].get('resign_threshold', sp['resign_threshold'])}) "
+           if config.setdefault("resign_target", 0.05) is not None and selfplay else f"{sp['resign_threshold']} ")
+        + f"({sp['resign_playthrough']:.0%} of games played through), komi {config['komi']}.",
         f"- **Training**: replay window {config['window_samples']:,} samples, SGD momentum {config['momentum']}, "
         f"lr {config['learning_rate']} with drops at {config['lr_drops']} of the run, L2 {config['weight_decay']}; "
         f"gating {config['gating_games']} games at {config['gating_simulations']} simulations, promotion at "
         f"{config['gating_threshold']:.0%}.",
         f"- **Compute**: {games:,} self-play games so far, {seconds / 3600:.2f} h of logged self-play wall time on "
         f"{platform.machine()} CPU (2 cores shared with other work), torch {torch.__version__}.",
+        *([f"- **Started from**: generation 0 of this run is `{Path(config['initial_weights']).name}` "
+            f"({meta_note(run)}), not a random network."] if config.get("initial_weights") else []),
         f"- **Promotions**: " + (", ".join(f"gen {h['generation']} ({h['winrate_vs_best']:.0%} vs gen "
                                             f"{h['previous_best']})" for h in promoted) or "none"),
-        f"- **Elo chain** (gating results, generation 0 = random init = 0): "
+        f"- **Elo chain** (gating results, generation 0 = "
+        f"{'the starting network' if config.get('initial_weights') else 'random init'} = 0): "
         + ", ".join(f"gen {k}: {v:+.0f}" for k, v in state["elo"].items()),
         "",
         "## Measured strength",
@@ -72,6 +78,13 @@ def model_card(run: Path, name: str, strength: list[str]) -> str:
     lines += ["", "## Use", "", "```bash", "goengine-gtp --agent zero            # this network by default",
               f"goengine-gtp --agent zero --weights goengine/weights/{name}.pt --visits 800", "```", ""]
     return "\n".join(lines)
+
+
+def meta_note(run: Path) -> str:
+    """What generation 0's starting network had behind it (its checkpoint meta)."""
+    meta = load(run / "models" / "gen_0000.pt", kind="zero").meta.get("initial_meta", {})
+    parts = [f"{k} {meta[k]}" for k in ("generation", "games", "steps") if k in meta]
+    return ", ".join(parts) or "no training record"
 
 
 def main(argv=None) -> int:

@@ -38,7 +38,7 @@ from goengine.search import MCTSConfig
 from goengine.sgf import write_sgf
 from selfplay.netmatch import play_net_match
 from selfplay.records import atomic_write_bytes, list_shards, read_shard, write_shard
-from selfplay.worker import SelfPlayConfig, SelfPlayWorker, resignation_stats
+from selfplay.worker import SelfPlayConfig, SelfPlayWorker, calibrate_resign_threshold, resignation_stats
 
 from .datasets import ReplayWindow
 
@@ -52,6 +52,9 @@ class ZeroConfig:
     komi: float = 7.5
     net: str = "tiny"
     """ZeroNet preset (goengine.models.ZERO_PRESETS)."""
+    initial_weights: str = ""
+    """Generation 0's network: empty for a random initialisation (AlphaGo Zero), or a ZeroNet
+    checkpoint to continue from (its architecture replaces `net`), e.g. the shipped network."""
     generations: int = 2
     """Generations to run (a resumed run continues up to this number)."""
     games_per_generation: int = 16
@@ -60,6 +63,10 @@ class ZeroConfig:
     """Games written together in one shard (the unit lost when a run is killed)."""
     selfplay: SelfPlayConfig = field(default_factory=SelfPlayConfig)
     """Self-play settings (simulations, parallel games, noise, resignation, playout cap)."""
+    resign_target: float | None = 0.05
+    """Automatic resignation threshold (AlphaGo Zero): before each generation's self-play the
+    threshold becomes the highest one whose false-resignation rate in the newest play-through
+    games stays at or under this share; None keeps selfplay.resign_threshold fixed."""
     window_samples: int = 20_000
     """Replay window: the newest samples the trainer draws from."""
     train_steps: int = 100
@@ -233,8 +240,14 @@ class ZeroRun:
     def _ensure_initial_model(self) -> None:
         if self.state["best"] is None:
             torch.manual_seed(self.config.seed)
-            net = ZeroNet(zero_config(self.config.net, board_size=self.config.size))
-            save(net, self.model_path(0), {"recipe": "zero", "generation": 0, "games": 0, "steps": 0})
+            meta = {"recipe": "zero", "generation": 0, "games": 0, "steps": 0}
+            if self.config.initial_weights:
+                net = load(self.config.initial_weights, kind="zero", board_size=self.config.size)
+                meta.update(initial_weights=self.config.initial_weights,
+                            initial_meta={k: v for k, v in net.meta.items() if k != "initial_meta"})
+            else:
+                net = ZeroNet(zero_config(self.config.net, board_size=self.config.size))
+            save(net, self.model_path(0), meta)
             self.state["best"] = str(self.model_path(0).relative_to(self.folder))
             self.state["best_generation"] = 0
             self._save_state()
@@ -265,7 +278,8 @@ class ZeroRun:
         model = self.best_model()
         shard_index = len(list_shards(folder))
         seed = cfg.seed * 1_000_003 + g * 1009 + shard_index
-        worker = SelfPlayWorker(self.evaluator(model, seed), cfg.selfplay, rng=seed, name=f"zero-gen{g}")
+        sp = self.selfplay_config(g)
+        worker = SelfPlayWorker(self.evaluator(model, seed), sp, rng=seed, name=f"zero-gen{g}")
         remaining = cfg.games_per_generation - done
         self.log(f"[gen {g}] self-play: {remaining} games to play ({done} on disk)")
         bar = _bar(remaining, f"gen {g} self-play", self.progress)
@@ -285,10 +299,40 @@ class ZeroRun:
                 chunk = []
         bar.close()
         stats = resignation_stats(finished)
+        stats["resign_threshold"] = sp.resign_threshold
         stats["seconds"] = round(time.monotonic() - start, 1)
         stats["evals"] = worker.positions_searched
         self._append_stats(g, "selfplay", stats)
         self.log(f"[gen {g}] self-play done: {stats}")
+
+    def selfplay_config(self, g: int) -> SelfPlayConfig:
+        """Generation g's self-play settings: the config's, with the calibrated threshold."""
+        sp = self.config.selfplay
+        if self.config.resign_target is not None and sp.resign_threshold is not None:
+            sp = dataclasses.replace(sp, resign_threshold=self.resign_threshold(g))
+        return sp
+
+    def resign_threshold(self, g: int, generations: int = 3) -> float:
+        """Generation g's resignation threshold, calibrated on the play-through games of the
+        `generations` before it (read from stats.jsonl, so a resumed run gets the same one)."""
+        start = self.config.selfplay.resign_threshold
+        minima = [pair for s in self._stats("selfplay") if g - generations <= s["generation"] < g
+                  for pair in s.get("playthrough_minima", [])]
+        return calibrate_resign_threshold(minima, self.config.resign_target, current=start)
+
+    def _stats(self, stage: str) -> list[dict]:
+        path = self.folder / "stats.jsonl"
+        if not path.exists():
+            return []
+        rows = []
+        for line in path.read_text().splitlines():
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:  # a torn last line after a kill
+                continue
+            if row.get("stage") == stage:
+                rows.append(row)
+        return rows
 
     def _append_stats(self, g: int, stage: str, stats: dict) -> None:
         path = self.folder / "stats.jsonl"
