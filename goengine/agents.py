@@ -111,6 +111,8 @@ class PolicyAgent:
 
 SHIPPED_ZERO_9X9 = "zero-9x9.pt"
 """File name of the shipped 9x9 AlphaGo Zero network in goengine/weights/."""
+SHIPPED_LEE_9X9 = "lee-9x9.json"
+"""File name of the shipped 9x9 AlphaGo Lee manifest (policy, value, rollout) in goengine/weights/."""
 
 
 def shipped_weights(name: str = SHIPPED_ZERO_9X9) -> str | None:

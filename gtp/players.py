@@ -16,7 +16,7 @@ agent has it:
 * ``agent.board_sizes``: the sizes it can play (a network trained on 9x9); boardsize
   refuses the others.
 
-Later issues register ``policy``, ``zero`` and ``lee`` here, with ``weights="required"``.
+``policy``, ``zero`` and ``lee`` are registered below (their weights optional: the shipped ones).
 """
 from __future__ import annotations
 
@@ -151,11 +151,14 @@ def _policy_agent(options: PlayerOptions):
     return policy_agent(weights, rng=options.rng())
 
 
-@register_agent("lee", weights="required",
-                help="AlphaGo Lee: policy-and-value MCTS with rollouts; --weights a JSON manifest "
-                     '{"policy": "sl.pt", "value": "value.pt", "rollout": "rollout.pt"}')
+@register_agent("lee", weights="optional",
+                help="AlphaGo Lee: policy-and-value MCTS with rollouts (default: the shipped 9x9 networks); "
+                     '--weights a JSON manifest {"policy": "sl.pt", "value": "value.pt", "rollout": "rollout.pt"}')
 def _lee_agent(options: PlayerOptions):
     import torch
-    from goengine.agents import lee_agent
+    from goengine.agents import SHIPPED_LEE_9X9, lee_agent, shipped_weights
+    weights = options.weights or shipped_weights(SHIPPED_LEE_9X9)
+    if weights is None:
+        raise ValueError("--agent lee needs --weights MANIFEST (no Lee networks are shipped in goengine/weights/)")
     torch.set_num_threads(max(1, options.threads))
-    return lee_agent(options.weights, simulations=options.visits or 800, rng=options.rng())
+    return lee_agent(weights, simulations=options.visits or 800, rng=options.rng())

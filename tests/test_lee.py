@@ -268,3 +268,28 @@ def test_lee_agent_plays_from_manifest(sl, value, tmp_path):
     bad.write_text('{"policy": "x.pt"}')
     with pytest.raises(ValueError, match="rollout"):
         lee_agent(str(bad))
+
+
+def test_ship_writes_four_checkpoints_a_manifest_and_a_card(sl, value, tmp_path):
+    import json
+    from goengine.agents import lee_weights
+    from training.lee import ship
+    from training.lee.rl import RLConfig, train_rl
+    from training.lee.rollout import RolloutConfig, train_rollout
+    train_rollout(tmp_path / "ro", expert_data_folder(sl), RolloutConfig(steps=4, batch_size=8), progress=False,
+                  log=lambda m: None)
+    train_rl(tmp_path / "rl", RLConfig(sl=str(sl[0] / "sl.pt"), iterations=1, games=2, pool_every=1, eval_games=2,
+                                       max_moves=12), progress=False, log=lambda m: None)
+    out = tmp_path / "weights"
+    argv = ["--rollout", str(tmp_path / "ro"), "--sl", str(sl[0]), "--rl", str(tmp_path / "rl"),
+            "--value", str(value[0]), "--data", str(expert_data_folder(sl)), "--name", "lee-test",
+            "--out", str(out), "--strength", "measured: 1 game"]
+    assert ship.main(argv) == 0
+    parts = lee_weights(str(out / "lee-test.json"))
+    assert parts == {"policy": str(out / "lee-test-sl.pt"), "value": str(out / "lee-test-value.pt"),
+                     "rollout": str(out / "lee-test-rollout.pt")}
+    assert (out / "lee-test-rl.pt").is_file()
+    card = (out / "lee-test.md").read_text()
+    sl_acc = json.loads((sl[0] / "metrics.json").read_text())["heldout_accuracy"]
+    assert f"{sl_acc:.1%}" in card and "- measured: 1 game" in card and "?" not in card.split("## Use")[0]
+    assert ship.main(argv[:2] + ["--sl", str(tmp_path / "nowhere")] + argv[4:]) == 2  # not a run folder
