@@ -48,6 +48,8 @@ setup(
     install_requires=["numpy>=1.24", "sgfmill>=1.1", "tqdm>=4.60", "torch>=2.0,<2.14"],
     extras_require={
         "rl": ["gymnasium>=1.0", "matplotlib>=3.5"],
+        # the ladder report's and zero_elo's PNG plots
+        "report": ["matplotlib>=3.5"],
         "test": ["pytest>=7", "gymnasium>=1.0", "matplotlib>=3.5", "ray>=2.40",
                  "onnx>=1.15", "onnxruntime>=1.17", "onnxscript>=0.1"],
         # fast CPU inference (goengine.models.backends): ONNX export, ONNX Runtime, int8

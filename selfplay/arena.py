@@ -4,19 +4,11 @@
     summary = run_arena(specs, "runs/arena/mcts-vs-gnugo", ArenaConfig(games=20))
     print(format_summary(summary))
 
-* **Agents from strings** (``parse_agent_spec``): ``KIND[:OPTIONS]`` with a registry of
-  kinds (``register_agent_kind``), each declaring its options and their types, so that a
-  typo fails at once with a message that lists what is accepted:
-
-  =================================  =====================================================
-  ``random``                         uniform over legal moves that fill no own eye
-  ``mcts:visits=2000``               pure MCTS (uniform priors, C random playouts)
-  ``mcts:seconds=1,c_puct=1.5``      ... by time; also ``rollouts``, ``fpu``, ``resign``
-  ``gtp:<command line>``             any GTP engine as a subprocess (``GtpAgent``)
-  ``LABEL=SPEC``                     the same agent under a short name (``gnugo10=gtp:...``)
-  =================================  =====================================================
-
-  Later issues register ``zero:weights=...``, ``lee:...`` and ``policy:...`` here.
+* **Agents from strings** (selfplay/agent_kinds.py, re-exported here): ``KIND[:OPTIONS]``
+  with a registry of kinds (``register_agent_kind``): ``random``, ``mcts:visits=2000``,
+  ``gtp:<command line>``, ``zero:visits=200``, ``lee:weights=lee.json,seconds=1``,
+  ``policy:weights=sl.pt``, each optionally as ``LABEL=SPEC``; a typo fails at once with
+  a message that lists what is accepted.
 * **Schedule**: every pairing (a, b) of the agents (in the order given) plays ``games``
   games, interleaved round by round; in game i of a pairing ``a`` is black when i is even,
   so colours alternate. Our rules referee (selfplay/game_runner.py: area scoring, komi,
@@ -31,9 +23,11 @@
   of the folder (selfplay/elo.py: Bradley-Terry on the logistic scale, profile-likelihood
   95% intervals, perfect scores as +-inf with their finite bound); an optional SPRT for a
   two-agent match stops as soon as it decides.
-
-The ladder of issue 9 reuses all of it: ``run_arena`` with many agents and an anchor,
-``load_results`` / ``summarize`` over a folder, and ``elo.fit_elo``.
+* **Pieces** the ladder (selfplay/ladder.py) reuses: ``prepare_folder`` (rules check,
+  arena.json), ``play_schedule`` (the games of any schedule not yet in the folder, one at a
+  time or ``jobs`` at once in separate processes: selfplay/parallel.py), ``AgentPool``
+  (agents by label, built from their specs), ``play_scheduled_game`` (one game, its SGF and
+  its result line), ``summarize`` / ``write_summary``.
 """
 from __future__ import annotations
 
@@ -44,14 +38,11 @@ import logging
 import math
 import os
 import re
-import shlex
-import shutil
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -61,6 +52,18 @@ from goengine.game import SUPERKO_KINDS, Rules
 from goengine.sgf import write_sgf
 from gtp.client import GtpClientError
 
+from .agent_kinds import (
+    AGENT_KINDS,
+    AgentContext,
+    AgentKind,
+    AgentSpec,
+    ArenaError,
+    SpecError,
+    check_agent_spec,
+    make_agent,
+    parse_agent_spec,
+    register_agent_kind,
+)
 from .elo import SPRT, SprtStatus, fit_elo, tally
 from .game_runner import default_move_cap, play_game, winner_of
 
@@ -68,6 +71,7 @@ __all__ = [
     "AGENT_KINDS",
     "AgentContext",
     "AgentKind",
+    "AgentPool",
     "AgentSpec",
     "ArenaConfig",
     "ArenaError",
@@ -75,15 +79,20 @@ __all__ = [
     "ResultsLog",
     "ScheduledGame",
     "SpecError",
+    "check_agent_spec",
     "default_out_dir",
     "format_summary",
     "load_results",
     "make_agent",
     "parse_agent_spec",
+    "play_schedule",
+    "play_scheduled_game",
+    "prepare_folder",
     "register_agent_kind",
     "run_arena",
     "schedule_games",
     "summarize",
+    "write_summary",
 ]
 
 log = logging.getLogger("goengine.arena")
@@ -93,266 +102,6 @@ CONFIG_FILE = "arena.json"
 SUMMARY_FILE = "summary.json"
 GAMES_DIR = "games"
 RESULTS_SCHEMA = 1
-
-
-class ArenaError(Exception):
-    """A run that cannot start or go on: the message names the problem."""
-
-
-class SpecError(ArenaError, ValueError):
-    """An agent spec that does not parse."""
-
-
-# ============================================================================ agent specs
-@dataclass(frozen=True)
-class AgentContext:
-    """What every agent factory may use besides its own options."""
-
-    size: int = 9
-    komi: float = 7.5
-    seed: int | None = None
-    """Seed of the run; each agent gets its own stream (``rng(stream)``)."""
-    threads: int = 1
-    """CPU threads an agent may use (network agents: torch threads)."""
-    gtp_timeout: float = 30.0
-    """Seconds a GTP engine may take for an ordinary reply."""
-    genmove_timeout: float | None = 600.0
-    """Seconds a GTP engine may take for genmove (None: no limit)."""
-
-    def rng(self, *stream: int) -> np.random.Generator:
-        """A generator for one random stream of the run, reproducible under ``seed``."""
-        if self.seed is None:
-            return np.random.default_rng()
-        return np.random.default_rng([int(self.seed), *(int(k) for k in stream)])
-
-
-@dataclass(frozen=True)
-class AgentKind:
-    """A registered kind of agent: ``factory(options, context, stream) -> agent``."""
-
-    name: str
-    factory: Callable[[dict, AgentContext, tuple], Any]
-    options: dict
-    """option name -> converter (str -> value, raising ValueError with a reason)."""
-    raw: bool = False
-    """The text after ``KIND:`` is one string (the gtp command line), not options."""
-    reusable: bool = False
-    """Built once per run and ``reset()`` between games (an external process, a loaded
-    network). Other agents are built afresh for every game, their random stream derived
-    from the run's seed and the game, so a resumed run plays the games an uninterrupted
-    one would have played."""
-    help: str = ""
-    example: str = ""
-
-
-AGENT_KINDS: dict[str, AgentKind] = {}
-
-
-def register_agent_kind(name: str, *, options: dict | None = None, raw: bool = False,
-                        reusable: bool = False, help: str = "", example: str = ""):
-    """Decorator: register ``factory(options: dict, context: AgentContext, stream: tuple)``
-    under ``name``. ``options`` maps each accepted option to a converter from its text;
-    ``stream`` is passed to ``context.rng(*stream)`` for the agent's random generator."""
-    if not re.fullmatch(r"[a-z][a-z0-9_-]*", name):
-        raise ValueError(f"agent kind names are lower-case identifiers, got {name!r}")
-
-    def add(factory):
-        AGENT_KINDS[name] = AgentKind(name, factory, dict(options or {}), raw, reusable,
-                                      help, example or name)
-        return factory
-    return add
-
-
-@dataclass(frozen=True)
-class AgentSpec:
-    """A parsed agent spec. ``label`` names the agent in results, tables and SGF files:
-    the spec text itself unless a ``LABEL=`` prefix was given."""
-
-    text: str
-    label: str
-    kind: str
-    options: tuple = ()
-    """(name, value) pairs, converted, in the order given."""
-    argument: str | None = None
-    """The raw text of a raw kind (gtp's command line)."""
-
-
-_LABEL = re.compile(r"([A-Za-z0-9_.+-]+)=(.*)", re.DOTALL)
-
-
-def _kind_list() -> str:
-    return ", ".join(sorted(AGENT_KINDS))
-
-
-def parse_agent_spec(text: str) -> AgentSpec:
-    """``[LABEL=]KIND[:OPTIONS]`` -> AgentSpec; SpecError names what is wrong (an unknown
-    kind, an unknown option, a value of the wrong type, a missing command line)."""
-    if not isinstance(text, str) or not text.strip():
-        raise SpecError(f"empty agent spec: expected one of {_kind_list()} (see "
-                        f"`goengine-arena agents`)")
-    original = text.strip()
-    label = None
-    body = original
-    match = _LABEL.fullmatch(original)
-    if match and ":" not in match.group(1):
-        label, body = match.group(1), match.group(2).strip()
-        if not body:
-            raise SpecError(f"agent spec {original!r}: nothing after the label {label!r}=")
-    kind_name, sep, rest = body.partition(":")
-    kind_name = kind_name.strip().lower()
-    kind = AGENT_KINDS.get(kind_name)
-    if kind is None:
-        raise SpecError(f"agent spec {original!r}: unknown agent kind {kind_name!r}; known "
-                        f"kinds: {_kind_list()} (see `goengine-arena agents`)")
-    if kind.raw:
-        argument = rest.strip()
-        if not argument:
-            raise SpecError(f"agent spec {original!r}: {kind_name} needs a command line "
-                            f"after '{kind_name}:', e.g. {kind.example!r}")
-        try:
-            shlex.split(argument)
-        except ValueError as exc:
-            raise SpecError(f"agent spec {original!r}: bad command line: {exc}") from None
-        canonical = f"{kind_name}:{argument}"
-        return AgentSpec(original, label or canonical, kind_name, (), argument)
-    options = []
-    texts = []
-    seen = set()
-    if sep and not rest.strip():
-        raise SpecError(f"agent spec {original!r}: nothing after '{kind_name}:'; options "
-                        f"are key=value pairs separated by commas, e.g. {kind.example!r}")
-    for item in (rest.split(",") if rest.strip() else []):
-        key, eq, value = item.partition("=")
-        key, value = key.strip().lower(), value.strip()
-        if not eq or not key or not value:
-            raise SpecError(f"agent spec {original!r}: option {item.strip()!r} is not "
-                            f"key=value (e.g. {kind.example!r})")
-        if key not in kind.options:
-            accepted = ", ".join(kind.options) or "none"
-            raise SpecError(f"agent spec {original!r}: unknown option {key!r} for "
-                            f"{kind_name} (accepted: {accepted})")
-        if key in seen:
-            raise SpecError(f"agent spec {original!r}: option {key!r} given twice")
-        seen.add(key)
-        try:
-            converted = kind.options[key](value)
-        except (TypeError, ValueError) as exc:
-            raise SpecError(f"agent spec {original!r}: bad value {value!r} for {key}: "
-                            f"{exc}") from None
-        options.append((key, converted))
-        texts.append(f"{key}={value}")
-    canonical = kind_name + (":" + ",".join(texts) if texts else "")
-    return AgentSpec(original, label or canonical, kind_name, tuple(options), None)
-
-
-def make_agent(spec: AgentSpec | str, context: AgentContext | None = None,
-               stream: tuple = (0,)):
-    """Build the agent of ``spec`` (its ``name`` set to the spec's label); ``stream``
-    picks its random stream under the context's seed."""
-    spec = parse_agent_spec(spec) if isinstance(spec, str) else spec
-    context = context or AgentContext()
-    kind = AGENT_KINDS[spec.kind]
-    options = dict(spec.options)
-    if kind.raw:
-        options["argument"] = spec.argument
-    try:
-        agent = kind.factory(options, context, stream)
-    except SpecError:
-        raise
-    except (TypeError, ValueError) as exc:
-        raise SpecError(f"agent spec {spec.text!r}: {exc}") from None
-    try:
-        agent.name = spec.label
-    except AttributeError:
-        pass
-    return agent
-
-
-# -------------------------------------------------------------------- option converters
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise ValueError("must be a positive integer")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0 or math.isinf(value):
-        raise ValueError("must be a positive number")
-    return value
-
-
-def _float(text: str) -> float:
-    value = float(text)
-    if math.isnan(value) or math.isinf(value):
-        raise ValueError("must be a finite number")
-    return value
-
-
-def _int(text: str) -> int:
-    return int(text)
-
-
-# ------------------------------------------------------------------------- the kinds
-@register_agent_kind("random", options={"seed": _int},
-                     help="uniform over legal moves that fill no own one-point eye; passes "
-                          "when none is left",
-                     example="random:seed=1")
-def _random_agent(options, context, stream):
-    from goengine.agents import RandomAgent
-    seed = options.get("seed")
-    return RandomAgent(np.random.default_rng(seed) if seed is not None else context.rng(*stream))
-
-
-@register_agent_kind("mcts", options={"visits": _positive_int, "seconds": _positive_float,
-                                      "c_puct": _positive_float, "rollouts": _positive_int,
-                                      "fpu": _float, "resign": _float, "seed": _int},
-                     help="pure MCTS: uniform priors, C random playouts at each leaf "
-                          "(visits=simulations per move, or seconds=time per move; c_puct, "
-                          "rollouts per leaf, fpu reduction, resign threshold)",
-                     example="mcts:visits=2000")
-def _mcts_agent(options, context, stream):
-    from goengine.agents import pure_mcts_agent
-    visits, seconds = options.get("visits"), options.get("seconds")
-    if visits is not None and seconds is not None:
-        raise ValueError("give visits or seconds, not both")
-    if visits is None and seconds is None:
-        visits = 2000
-    # unset options keep MCTSConfig.pure_mcts()'s values, as the GTP engine's mcts agent
-    changes = {}
-    if "c_puct" in options:
-        changes["c_puct"] = options["c_puct"]
-    if "rollouts" in options:
-        changes["rollouts_per_leaf"] = options["rollouts"]
-    if "fpu" in options:
-        changes["fpu_reduction"] = options["fpu"]
-    if "resign" in options:
-        changes["resign_threshold"] = options["resign"]
-    seed = options.get("seed")
-    rng = np.random.default_rng(seed) if seed is not None else context.rng(*stream)
-    # with a time budget the simulation count is only a safety cap
-    return pure_mcts_agent(visits if visits is not None else 10_000_000, rng=rng,
-                           seconds=seconds, **changes)
-
-
-@register_agent_kind("gtp", raw=True, reusable=True,
-                     help="an external GTP engine run as a subprocess (GtpAgent); 'gnugo' is "
-                          "found in /usr/games when it is not on PATH",
-                     example="gtp:gnugo --mode gtp --level 10")
-def _gtp_agent(options, context, stream):
-    from gtp.client import GtpAgent, find_gnugo
-    argv = shlex.split(options["argument"])
-    program = argv[0]
-    if os.sep not in program and shutil.which(program) is None:
-        found = find_gnugo() if program == "gnugo" else None
-        if found is None:
-            raise ValueError(f"program {program!r} not found on PATH")
-        argv[0] = found
-    elif os.sep in program and not os.access(program, os.X_OK):
-        raise ValueError(f"program {program!r} does not exist or is not executable")
-    return GtpAgent(argv, size=context.size, komi=context.komi, timeout=context.gtp_timeout,
-                    genmove_timeout=context.genmove_timeout)
 
 
 # ============================================================================ the run
@@ -391,10 +140,15 @@ class ArenaConfig:
     """Stop a two-agent match when this test decides (first agent against the second)."""
     max_failures: int = 3
     """Consecutive games lost to agent errors (a GTP engine dying) before the run stops."""
+    jobs: int = 1
+    """Games played at once, each in its own process (1: one after the other, in this
+    process). Each process builds its own agents and uses ``threads`` threads."""
 
     def __post_init__(self):
         if self.games < 0:
             raise ValueError("games must be >= 0")
+        if self.jobs < 1:
+            raise ValueError("jobs must be >= 1")
         if self.superko not in SUPERKO_KINDS:
             raise ValueError(f"superko must be one of {', '.join(SUPERKO_KINDS)}")
         if self.interval not in ("profile", "wald"):
@@ -411,6 +165,12 @@ class ArenaConfig:
         return {"size": self.size, "komi": float(self.komi), "superko": self.superko,
                 "max_moves": self.max_moves if self.max_moves is not None
                 else default_move_cap(self.size)}
+
+    def agent_context(self) -> AgentContext:
+        """What the agent factories may use: size, komi, seed, threads, timeouts."""
+        return AgentContext(size=self.size, komi=self.komi, seed=self.seed,
+                            threads=self.threads, gtp_timeout=self.gtp_timeout,
+                            genmove_timeout=self.genmove_timeout)
 
     def to_json(self) -> dict:
         out = asdict(self)
@@ -573,8 +333,10 @@ def _unique_labels(specs: list[AgentSpec]) -> list[AgentSpec]:
     return out
 
 
-def _check_folder(out: Path, config: ArenaConfig, labels: Sequence[str]) -> None:
-    """Refuse a folder played under other rules; record this run's configuration."""
+def prepare_folder(out: str | os.PathLike, config: ArenaConfig, labels: Sequence[str]) -> Path:
+    """Refuse a folder played under other rules (size, komi, superko, move cap); record
+    this run's configuration in arena.json (the agents seen accumulate). Returns the folder."""
+    out = Path(out)
     path = out / CONFIG_FILE
     rules = config.folder_rules()
     if path.exists():
@@ -594,6 +356,7 @@ def _check_folder(out: Path, config: ArenaConfig, labels: Sequence[str]) -> None
                "command": sys.argv, "updated": _now()}
     out.mkdir(parents=True, exist_ok=True)
     _atomic_write(path, (json.dumps(payload, indent=2, default=str) + "\n").encode("utf-8"))
+    return out
 
 
 def _now() -> str:
@@ -623,6 +386,138 @@ def _sprt_counts(results: Iterable[GameResult], a: str, b: str) -> tuple[int, in
     return wins, draws, losses
 
 
+class AgentPool:
+    """The agents of one process, by label. Reusable kinds (GTP engines, networks) are
+    built at their first game and ``reset()`` between games; the others are built afresh
+    for every game on a random stream derived from the run's seed, the game's key and the
+    label, so a resumed run plays the games an uninterrupted one would have played.
+    ``given``: ready-made agents by label. ``worker``: the process number of a parallel run
+    (0 in a sequential one), which gives each process's reusable agents their own stream."""
+
+    def __init__(self, specs: Sequence[AgentSpec], context: AgentContext, *,
+                 given: dict | None = None, worker: int = 0):
+        self.specs = {s.label: s for s in specs}
+        self.order = [s.label for s in specs]
+        self.context = context
+        self.given = dict(given or {})
+        self.worker = worker
+        self.built: dict = {}
+
+    def get(self, label: str, game: ScheduledGame):
+        if label in self.given:
+            return self.given[label]
+        spec = self.specs[label]
+        if AGENT_KINDS[spec.kind].reusable:
+            if label not in self.built:
+                stream = (self.order.index(label),)
+                if self.worker:
+                    stream += (1_000_003 + self.worker,)
+                self.built[label] = make_agent(spec, self.context, stream)
+            return self.built[label]
+        digest = hashlib.sha1(f"{game.key}|{label}".encode()).digest()
+        return make_agent(spec, self.context, (int.from_bytes(digest[:8], "little"),))
+
+    def close(self) -> None:
+        """Close the agents built here (GTP engines are processes)."""
+        for agent in self.built.values():
+            close = getattr(agent, "close", None)
+            if close is not None:
+                try:
+                    close()
+                except Exception as exc:  # noqa: BLE001 - never hide the run's own error
+                    log.warning("closing %s: %s", getattr(agent, "name", agent), exc)
+        self.built.clear()
+
+
+def play_scheduled_game(game: ScheduledGame, pool: AgentPool, out: str | os.PathLike,
+                        config: ArenaConfig) -> GameResult:
+    """Play one scheduled game with the pool's agents under the config's rules, write its
+    SGF to ``out/games/<a>--<b>/<index>.sgf`` and return its result line (not yet
+    appended). A GTP engine that dies, times out or refuses a move raises GtpClientError."""
+    out = Path(out)
+    started = time.monotonic()
+    black, white = pool.get(game.black, game), pool.get(game.white, game)
+    watch = _MoveWatch({BLACK: black, WHITE: white})
+    record = play_game(black, white, size=config.size, rules=config.rules,
+                       max_moves=config.max_moves, on_move=watch)
+    record.black_name, record.white_name = game.black, game.white
+    sgf_rel = Path(GAMES_DIR) / f"{_slug(game.a)}--{_slug(game.b)}" / f"{game.index:04d}.sgf"
+    (out / sgf_rel).parent.mkdir(parents=True, exist_ok=True)
+    write_sgf(record, out / sgf_rel)
+    colour = winner_of(record.result)
+    winner = game.black if colour == BLACK else game.white if colour == WHITE else None
+    return GameResult(key=game.key, a=game.a, b=game.b, index=game.index, black=game.black,
+                      white=game.white, result=record.result, winner=winner,
+                      reason=_reason(record.result, record.comment), moves=len(record.moves),
+                      seconds=round(time.monotonic() - started, 2), sgf=sgf_rel.as_posix(),
+                      finished=_now(), per_move=watch.summary())
+
+
+def play_schedule(specs: Sequence[AgentSpec], plan: Sequence[ScheduledGame],
+                  out: str | os.PathLike, config: ArenaConfig, results: ResultsLog, *,
+                  progress: bool = True, agents: dict | None = None,
+                  stop: Callable[[], bool] | None = None, desc: str = "arena") -> list[dict]:
+    """Play every game of ``plan`` whose key is not yet in ``results``, appending each
+    result as it ends; one at a time, or ``config.jobs`` at once in separate processes
+    (selfplay/parallel.py: each builds its own agents from the specs). ``stop()`` is asked
+    after each game (the SPRT): True ends the run (games still being played in other
+    processes are abandoned, not recorded). Returns the games that failed through an agent
+    error ({"key", "error"}); ``config.max_failures`` of them in a row raise ArenaError.
+    Ctrl-C stops after closing the agents: every finished game is kept."""
+    pending = [g for g in plan if g.key not in results]
+    bar = _progress(len(plan), len(plan) - len(pending), progress, desc)
+    failed: list[dict] = []
+    in_a_row = 0
+
+    def on_result(result: GameResult) -> bool:
+        nonlocal in_a_row
+        in_a_row = 0
+        results.append(result)
+        bar.update(1)
+        bar.set_postfix_str(f"{result.black} vs {result.white}: {result.result}"[:60])
+        return bool(stop is not None and stop())
+
+    def on_failure(key: str, error: str) -> None:
+        nonlocal in_a_row
+        in_a_row += 1
+        failed.append({"key": key, "error": error})
+        log.warning("game %s failed: %s", key, error)
+        bar.update(1)
+        if in_a_row >= config.max_failures:
+            raise ArenaError(f"{in_a_row} games in a row failed; the last: {error}")
+
+    try:
+        if config.jobs > 1 and len(pending) > 1:
+            if agents:
+                raise ArenaError("ready-made agents cannot be sent to other processes: "
+                                 "play with jobs=1")
+            from .parallel import play_parallel
+            play_parallel(specs, pending, out, config, on_result=on_result,
+                          on_failure=on_failure)
+        else:
+            pool = AgentPool(specs, config.agent_context(), given=agents)
+            try:
+                for game in pending:
+                    try:
+                        result = play_scheduled_game(game, pool, out, config)
+                    except GtpClientError as exc:  # an engine died, timed out, refused a move
+                        on_failure(game.key, f"{type(exc).__name__}: {exc}")
+                        continue
+                    if on_result(result):
+                        break
+            finally:
+                pool.close()
+    finally:
+        bar.close()
+    return failed
+
+
+def write_summary(out: str | os.PathLike, summary: dict) -> None:
+    """summary.json of a run folder, written atomically."""
+    _atomic_write(Path(out) / SUMMARY_FILE,
+                  (json.dumps(summary, indent=2) + "\n").encode("utf-8"))
+
+
 def run_arena(specs: Sequence[str | AgentSpec], out: str | os.PathLike,
               config: ArenaConfig | None = None, *, progress: bool = True,
               agents: dict | None = None) -> dict:
@@ -630,8 +525,9 @@ def run_arena(specs: Sequence[str | AgentSpec], out: str | os.PathLike,
     the folder. Returns the summary (also written to ``out/summary.json``).
 
     ``agents``: optional ready-made agents by label (tests, or agents built in code);
-    the others are built from their specs when their first game starts, and closed at the
-    end. Ctrl-C stops after closing the agents: every finished game is kept."""
+    the others are built from their specs (checked first: a missing weights file or
+    program stops the run before any game), and closed at the end. Ctrl-C stops after
+    closing the agents: every finished game is kept."""
     config = config or ArenaConfig()
     parsed = _unique_labels([parse_agent_spec(s) if isinstance(s, str) else s for s in specs])
     labels = [s.label for s in parsed]
@@ -639,91 +535,28 @@ def run_arena(specs: Sequence[str | AgentSpec], out: str | os.PathLike,
         raise ArenaError("an arena needs at least two agents")
     if config.sprt is not None and len(labels) != 2:
         raise ArenaError("the SPRT stop is for a match between two agents")
-    out = Path(out)
-    _check_folder(out, config, labels)
+    for spec in parsed:
+        if spec.label not in (agents or {}):
+            check_agent_spec(spec)
+    out = prepare_folder(out, config, labels)
     results = ResultsLog(out)
     plan = schedule_games(labels, config.games)
-    pending = [g for g in plan if g.key not in results]
-    context = AgentContext(size=config.size, komi=config.komi, seed=config.seed,
-                           threads=config.threads, gtp_timeout=config.gtp_timeout,
-                           genmove_timeout=config.genmove_timeout)
-    by_label = {s.label: s for s in parsed}
-    built: dict = {}
-    given = dict(agents or {})
-
-    def agent(label: str, game: ScheduledGame):
-        if label in given:
-            return given[label]
-        spec = by_label[label]
-        if AGENT_KINDS[spec.kind].reusable:
-            if label not in built:
-                built[label] = make_agent(spec, context, (labels.index(label),))
-            return built[label]
-        # a fresh agent per game, on a stream of the game and the agent
-        digest = hashlib.sha1(f"{game.key}|{label}".encode()).digest()
-        return make_agent(spec, context, (int.from_bytes(digest[:8], "little"),))
-
     sprt_status = None
-    if config.sprt is not None:
+
+    def decided() -> bool:
+        nonlocal sprt_status
         sprt_status = config.sprt.status(*_sprt_counts(results.results, labels[0], labels[1]))
-        if sprt_status.decision is not None:
-            pending = []
-    bar = _progress(len(plan), len(plan) - len(pending), progress)
-    failures = 0
-    failed_games = []
-    try:
-        for game in pending:
-            started = time.monotonic()
-            black, white = agent(game.black, game), agent(game.white, game)
-            watch = _MoveWatch({BLACK: black, WHITE: white})
-            try:
-                record = play_game(black, white, size=config.size, rules=config.rules,
-                                   max_moves=config.max_moves, on_move=watch)
-            except GtpClientError as exc:  # a GTP engine died, timed out, refused a move
-                failures += 1
-                failed_games.append({"key": game.key, "error": f"{type(exc).__name__}: {exc}"})
-                log.warning("game %s failed: %s: %s", game.key, type(exc).__name__, exc)
-                if failures >= config.max_failures:
-                    raise ArenaError(f"{failures} games in a row failed; the last: "
-                                     f"{type(exc).__name__}: {exc}") from exc
-                bar.update(1)
-                continue
-            failures = 0
-            record.black_name, record.white_name = game.black, game.white
-            sgf_rel = Path(GAMES_DIR) / f"{_slug(game.a)}--{_slug(game.b)}" / f"{game.index:04d}.sgf"
-            (out / sgf_rel).parent.mkdir(parents=True, exist_ok=True)
-            write_sgf(record, out / sgf_rel)
-            colour = winner_of(record.result)
-            winner = game.black if colour == BLACK else game.white if colour == WHITE else None
-            result = GameResult(key=game.key, a=game.a, b=game.b, index=game.index,
-                                black=game.black, white=game.white, result=record.result,
-                                winner=winner, reason=_reason(record.result, record.comment),
-                                moves=len(record.moves),
-                                seconds=round(time.monotonic() - started, 2),
-                                sgf=sgf_rel.as_posix(), finished=_now(),
-                                per_move=watch.summary())
-            results.append(result)
-            bar.update(1)
-            bar.set_postfix_str(f"{game.black} vs {game.white}: {record.result}"[:60])
-            if config.sprt is not None:
-                sprt_status = config.sprt.status(*_sprt_counts(results.results, labels[0],
-                                                               labels[1]))
-                if sprt_status.decision is not None:
-                    break
-    finally:
-        bar.close()
-        for a in built.values():
-            close = getattr(a, "close", None)
-            if close is not None:
-                try:
-                    close()
-                except Exception as exc:  # noqa: BLE001 - never hide the run's own error
-                    log.warning("closing %s: %s", getattr(a, "name", a), exc)
+        return sprt_status.decision is not None
+
+    stop = decided if config.sprt is not None else None
+    to_play = [] if stop is not None and decided() else plan
+    failed = play_schedule(parsed, to_play, out, config, results, progress=progress,
+                           agents=agents, stop=stop)
     summary = summarize(results.results, config, labels=labels, sprt_status=sprt_status)
     summary["scheduled"] = len(plan)
-    summary["failed"] = failed_games
+    summary["failed"] = failed
     summary["folder"] = str(out)
-    _atomic_write(out / SUMMARY_FILE, (json.dumps(summary, indent=2) + "\n").encode("utf-8"))
+    write_summary(out, summary)
     return summary
 
 
@@ -764,11 +597,11 @@ class _NoBar:
         pass
 
 
-def _progress(total: int, done: int, enabled: bool):
+def _progress(total: int, done: int, enabled: bool, desc: str = "arena"):
     if not enabled or total == done:
         return _NoBar()
     from tqdm import tqdm
-    return tqdm(total=total, initial=done, desc="arena", unit="game", dynamic_ncols=True,
+    return tqdm(total=total, initial=done, desc=desc, unit="game", dynamic_ncols=True,
                 leave=False)
 
 

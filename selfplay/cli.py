@@ -6,9 +6,13 @@
     goengine-arena mcts:visits=400 mcts:visits=800 --games 400 --sprt 0 50
     goengine-arena agents               # the agent kinds and their options
     goengine-arena table runs/arena/x   # the tables of a folder's games again
+    goengine-arena ladder ladders/lee-vs-zero.json --out runs/ladder/lee-vs-zero --jobs 2
+    goengine-arena report runs/ladder/lee-vs-zero --out docs/comparison.md
 
-Subcommands: ``run`` (the default: the first word is an agent spec), ``agents``, ``table``.
-Rerunning a ``run`` command resumes it: games already in the folder are skipped. Tables go
+Subcommands: ``run`` (the default: the first word is an agent spec), ``agents``, ``table``,
+``ladder`` (a round-robin defined by a JSON file: selfplay/ladder.py) and ``report`` (a
+Markdown report with plots of a ladder folder: selfplay/report.py). Rerunning a ``run`` or
+``ladder`` command resumes it: games already in the folder are skipped. Tables go
 to stdout (``--json``: the summary as JSON instead), the progress bar and logs to stderr.
 Exit codes: 0 done, 1 a run that cannot go on (the message says why), 2 bad arguments,
 130 interrupted (the finished games are kept).
@@ -35,7 +39,7 @@ from .arena import (
 )
 from .elo import SPRT
 
-SUBCOMMANDS = ("run", "agents", "table")
+SUBCOMMANDS = ("run", "agents", "table", "ladder", "report")
 
 
 def _finite(text: str) -> float:
@@ -87,9 +91,11 @@ def build_run_parser() -> argparse.ArgumentParser:
         description="Play matches and round-robins between agents, with colours alternating "
                     "and our rules as referee; rate them by maximum-likelihood Elo. Agent "
                     "specs: random, mcts:visits=2000, mcts:seconds=1, 'gtp:<command line>', "
+                    "zero:visits=200, lee:weights=lee.json, policy:weights=sl.pt, "
                     "each optionally as LABEL=SPEC (`goengine-arena agents` lists them all). "
                     "Rerunning the same command resumes.",
-        epilog="other subcommands: `goengine-arena agents`, `goengine-arena table DIR`")
+        epilog="other subcommands: `goengine-arena agents`, `goengine-arena table DIR`, "
+               "`goengine-arena ladder LADDER.json`, `goengine-arena report DIR`")
     parser.add_argument("agents", nargs="+", metavar="SPEC", help="agent specs (two or more)")
     parser.add_argument("--games", type=_non_negative_int, default=2,
                         help="games per pairing (default 2; with --sprt, the most to play)")
@@ -113,8 +119,46 @@ def build_run_parser() -> argparse.ArgumentParser:
                              "H1: Elo=ELO1 (first agent minus second) decides")
     parser.add_argument("--alpha", type=float, default=0.05, help="SPRT alpha (default 0.05)")
     parser.add_argument("--beta", type=float, default=0.05, help="SPRT beta (default 0.05)")
+    parser.add_argument("--jobs", type=_positive(int), default=1,
+                        help="games played at once, each in its own process (default 1)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     _add_rating_flags(parser)
+    return parser
+
+
+def build_ladder_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="goengine-arena ladder",
+        description="Play a round-robin defined by a JSON ladder file (entrants, pairings, "
+                    "rules; docs/arena.md) and rate everyone by maximum-likelihood Elo "
+                    "against the anchor. Rerunning resumes: games already in the folder are "
+                    "never played again, a larger 'games' plays only the new ones.")
+    parser.add_argument("ladder", help="a ladder file, or a ladder folder (resumes with its "
+                                       "ladder.json)")
+    parser.add_argument("--out", help="run folder (default: the folder given as LADDER, else "
+                                      "runs/ladder/<ladder file name>)")
+    parser.add_argument("--jobs", type=_positive(int), default=1,
+                        help="games played at once, each in its own process (default 1: one "
+                             "after the other)")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="print the pairings and how many games are left; play nothing")
+    parser.add_argument("--json", action="store_true",
+                        help="print the summary as JSON instead of tables")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return parser
+
+
+def build_report_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="goengine-arena report",
+        description="Write a Markdown report of a ladder folder: the Elo table, the win-rate "
+                    "matrix, strength against thinking time and against training compute, "
+                    "and the recipes' training costs, with PNG plots.")
+    parser.add_argument("folder", help="a ladder folder (results.jsonl and ladder.json)")
+    parser.add_argument("--out", help="a folder (gets README.md and the plots) or a .md file "
+                                      "(the plots go to <name>-plots/ beside it); default "
+                                      "FOLDER/report")
+    parser.add_argument("--title", help="the report's title (default: the ladder's title)")
     return parser
 
 
@@ -135,7 +179,7 @@ def _config(args, sprt=None, rules: dict | None = None) -> ArenaConfig:
     return ArenaConfig(size=args.size, komi=args.komi, superko=args.superko,
                        max_moves=args.max_moves, games=args.games, seed=args.seed,
                        threads=args.threads, gtp_timeout=args.gtp_timeout,
-                       genmove_timeout=args.genmove_timeout, sprt=sprt, **base)
+                       genmove_timeout=args.genmove_timeout, sprt=sprt, jobs=args.jobs, **base)
 
 
 def _print(summary: dict, as_json: bool) -> None:
@@ -173,20 +217,29 @@ def cmd_run(argv: list[str]) -> int:
         parser.error(f"--anchor {config.anchor!r} is not one of the agents: {', '.join(labels)}")
     out = args.out or default_out_dir(labels, config)
     print(f"goengine-arena: run folder {out}", file=sys.stderr)
-    try:
-        summary = run_arena(specs, out, config, progress=not args.no_progress)
-    except SpecError as exc:
-        print(f"goengine-arena: error: {exc}", file=sys.stderr)
-        return 2
-    except ArenaError as exc:
-        print(f"goengine-arena: error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print(f"\ngoengine-arena: interrupted; finished games are kept in {out}; rerun the "
-              f"same command to resume", file=sys.stderr)
-        return 130
+    summary, code = _play(lambda: run_arena(specs, out, config, progress=not args.no_progress),
+                          out, "rerun the same command to resume")
+    if summary is None:
+        return code
     _print(summary, args.json)
     return 0
+
+
+def _play(run, out, resume_hint: str):
+    """(summary, 0) from ``run()``, or (None, exit code) after printing why it stopped: a bad
+    spec (2), an arena error (1) or Ctrl-C (130, finished games kept)."""
+    try:
+        return run(), 0
+    except SpecError as exc:
+        print(f"goengine-arena: error: {exc}", file=sys.stderr)
+        return None, 2
+    except ArenaError as exc:
+        print(f"goengine-arena: error: {exc}", file=sys.stderr)
+        return None, 1
+    except KeyboardInterrupt:
+        print(f"\ngoengine-arena: interrupted; finished games are kept in {out}; {resume_hint}",
+              file=sys.stderr)
+        return None, 130
 
 
 def cmd_agents(argv: list[str]) -> int:
@@ -218,6 +271,16 @@ def cmd_table(argv: list[str]) -> int:
         data = json.loads(saved.read_text(encoding="utf-8"))
         rules = data.get("rules")
         agents = data.get("agents")
+    if (folder / "ladder.json").exists() and args.anchor is None and args.anchor_rating == 0:
+        # a ladder folder: its own anchor and rating unless the command line gives others
+        from .ladder import load_ladder
+        try:
+            ladder = load_ladder(folder)
+        except ArenaError as exc:
+            print(f"goengine-arena: error: {exc}", file=sys.stderr)
+            return 1
+        args.anchor, args.anchor_rating = ladder.anchor, ladder.anchor_rating
+        agents = list(dict.fromkeys(ladder.labels + list(agents or [])))
     try:
         config = _config(args, rules=rules) if rules else ArenaConfig(
             anchor=args.anchor, anchor_rating=args.anchor_rating,
@@ -230,6 +293,60 @@ def cmd_table(argv: list[str]) -> int:
     return 0
 
 
+def cmd_ladder(argv: list[str]) -> int:
+    from pathlib import Path
+
+    from .ladder import LADDER_FILE, load_ladder, run_ladder
+    parser = build_ladder_parser()
+    args = parser.parse_args(argv)
+    source = Path(args.ladder)
+    try:
+        ladder = load_ladder(source)
+    except ArenaError as exc:
+        parser.error(str(exc))
+    if args.out:
+        out = Path(args.out)
+    elif source.is_dir():
+        out = source
+    else:
+        out = Path("runs/ladder") / source.stem
+    if args.dry_run:
+        from .arena import ResultsLog
+        done = ResultsLog(out) if (out / "results.jsonl").exists() else None
+        plan = ladder.schedule()
+        left = [g for g in plan if done is None or g.key not in done]
+        print(f"ladder {ladder.source} -> {out}: {len(ladder.entrants)} entrants, "
+              f"{len(ladder.pairings)} pairings, {len(plan)} games, {len(left)} to play; "
+              f"anchor {ladder.anchor} at {ladder.anchor_rating:g}")
+        for a, b, games in ladder.pairings:
+            todo = sum(1 for g in left if (g.a, g.b) == (a, b))
+            print(f"  {a} - {b}: {games} games, {todo} to play")
+        return 0
+    print(f"goengine-arena: ladder folder {out}", file=sys.stderr)
+    summary, code = _play(lambda: run_ladder(ladder, out, jobs=args.jobs, progress=not args.no_progress),
+                          out, f"rerun the same command (or `goengine-arena ladder {out}`) to resume")
+    if summary is None:
+        return code
+    _print(summary, args.json)
+    if not args.json:
+        print(f"(ladder file copied to {out / LADDER_FILE}; `goengine-arena report {out}` "
+              f"writes the report)")
+    return 0
+
+
+def cmd_report(argv: list[str]) -> int:
+    from .report import ReportError, write_report
+    parser = build_report_parser()
+    args = parser.parse_args(argv)
+    try:
+        path = write_report(args.folder, args.out, title=args.title)
+    except ReportError as exc:
+        print(f"goengine-arena: error: {exc}", file=sys.stderr)
+        return 1
+    print(path)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -237,7 +354,8 @@ def main(argv: list[str] | None = None) -> int:
         command, argv = argv[0], argv[1:]
     else:
         command = "run"
-    return {"run": cmd_run, "agents": cmd_agents, "table": cmd_table}[command](argv)
+    return {"run": cmd_run, "agents": cmd_agents, "table": cmd_table, "ladder": cmd_ladder,
+            "report": cmd_report}[command](argv)
 
 
 if __name__ == "__main__":
