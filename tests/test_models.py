@@ -135,6 +135,11 @@ def test_cache_returns_the_same_outputs():
     assert ev.cache.hits == 1
     for x, y in zip(a, b):
         np.testing.assert_array_equal(x, y)
+    # another position (same stones, other side to move) is a miss with its own outputs
+    other = ev.evaluate_states([_game(["D4", "pass"])])
+    assert ev.cache.hits == 1 and len(ev.cache.data) == 2
+    assert not np.array_equal(other[0], a[0])
+    assert all(isinstance(k, bytes) and len(k) == 16 for k in ev.cache.data)  # digests, not planes
 
 
 def test_network_drives_the_search_and_only_legal_moves_get_visits():
