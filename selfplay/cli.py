@@ -159,6 +159,9 @@ def build_report_parser() -> argparse.ArgumentParser:
                                       "(the plots go to <name>-plots/ beside it); default "
                                       "FOLDER/report")
     parser.add_argument("--title", help="the report's title (default: the ladder's title)")
+    parser.add_argument("--discussion", metavar="FILE.md",
+                        help="a hand-written Markdown section (what the figures show, the commands "
+                             "behind them) placed after the header; regenerating keeps it")
     return parser
 
 
@@ -339,7 +342,7 @@ def cmd_report(argv: list[str]) -> int:
     parser = build_report_parser()
     args = parser.parse_args(argv)
     try:
-        path = write_report(args.folder, args.out, title=args.title)
+        path = write_report(args.folder, args.out, title=args.title, discussion=args.discussion)
     except ReportError as exc:
         print(f"goengine-arena: error: {exc}", file=sys.stderr)
         return 1

@@ -48,13 +48,21 @@ class ReportError(ArenaError):
 
 
 def write_report(folder: str | os.PathLike, out: str | os.PathLike | None = None, *,
-                 title: str | None = None) -> Path:
+                 title: str | None = None, discussion: str | os.PathLike | None = None) -> Path:
     """Write the report of ``folder`` to ``out`` (a folder: README.md plus the plots; a .md
     path: that file, the plots in ``<name>-plots/`` beside it; default ``folder/report``).
+    ``discussion``: a Markdown file written by hand (what the figures show, the commands that
+    made them), placed after the header, so that regenerating the report keeps it.
     Returns the Markdown file's path."""
     folder = Path(folder)
     if not (folder / RESULTS_FILE).is_file():
         raise ReportError(f"{folder} holds no {RESULTS_FILE}: not an arena or ladder folder")
+    notes = ""
+    if discussion is not None:
+        try:
+            notes = Path(discussion).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ReportError(f"discussion file {discussion}: {exc}") from None
     results = load_results(folder)
     ladder = _ladder_of(folder, results)
     summary = ladder_summary(results, ladder)
@@ -69,6 +77,7 @@ def write_report(folder: str | os.PathLike, out: str | os.PathLike | None = None
     entrants = {e.label: e for e in ladder.entrants}
     rated = [r for r in summary["ratings"]]
     parts = [_header(summary, ladder, folder, title),
+             *([notes] if notes.strip() else []),
              _ratings_section(rated, entrants, summary),
              _winrate_section(rated, results, figures),
              _thinking_section(rated, entrants, figures),

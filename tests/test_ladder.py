@@ -28,7 +28,7 @@ from selfplay.ladder import (
     parse_ladder,
     run_ladder,
 )
-from selfplay.report import training_totals, write_report
+from selfplay.report import ReportError, training_totals, write_report
 
 ELO_3_TO_1 = 400 * math.log10(3)  # 190.85: a 75% score
 
@@ -275,7 +275,12 @@ def test_report_renders_markdown_and_plots(tmp_path):
 def test_report_with_too_little_data_says_so(tmp_path):
     folder = tmp_path / "ladder"
     _fake_folder(folder, training=False)
-    text = write_report(folder, tmp_path / "docs" / "comparison.md").read_text()
+    notes = tmp_path / "discussion.md"
+    notes.write_text("## What it shows\n\nZero overtakes Lee.\n")
+    text = write_report(folder, tmp_path / "docs" / "comparison.md", discussion=notes).read_text()
+    assert text.index("## What it shows\n\nZero overtakes Lee.") < text.index("## Ratings")
+    with pytest.raises(ReportError, match="discussion file .*nowhere.md"):
+        write_report(folder, tmp_path / "docs" / "comparison.md", discussion=tmp_path / "nowhere.md")
     assert "## Strength against training compute\n\nToo little data" in text
     assert "No entrant gives `training` metadata" in text
     assert (tmp_path / "docs" / "comparison-plots" / "winrate.png").is_file()
