@@ -300,26 +300,10 @@ def _random_agent(options, context, stream):
                      example="mcts:visits=2000")
 def _mcts_agent(options, context, stream):
     from goengine.agents import pure_mcts_agent
-    visits, seconds = options.get("visits"), options.get("seconds")
-    if visits is not None and seconds is not None:
-        raise ValueError("give visits or seconds, not both")
-    if visits is None and seconds is None:
-        visits = 2000
+    simulations, seconds = _budget(options, 2000)
     # unset options keep MCTSConfig.pure_mcts()'s values, as the GTP engine's mcts agent
-    changes = {}
-    if "c_puct" in options:
-        changes["c_puct"] = options["c_puct"]
-    if "rollouts" in options:
-        changes["rollouts_per_leaf"] = options["rollouts"]
-    if "fpu" in options:
-        changes["fpu_reduction"] = options["fpu"]
-    if "resign" in options:
-        changes["resign_threshold"] = options["resign"]
-    seed = options.get("seed")
-    rng = np.random.default_rng(seed) if seed is not None else context.rng(*stream)
-    # with a time budget the simulation count is only a safety cap
-    return pure_mcts_agent(visits if visits is not None else 10_000_000, rng=rng,
-                           seconds=seconds, **changes)
+    changes = _search_changes(options, rollouts="rollouts_per_leaf")
+    return pure_mcts_agent(simulations, rng=_rng(options, context, stream), seconds=seconds, **changes)
 
 
 
@@ -399,9 +383,10 @@ def _budget(options: dict, default_visits: int) -> tuple[int, float | None]:
     return (visits if visits is not None else default_visits), None
 
 
-def _search_changes(options: dict) -> dict:
-    """MCTSConfig changes named by the shared search options."""
-    names = {"c_puct": "c_puct", "fpu": "fpu_reduction", "resign": "resign_threshold"}
+def _search_changes(options: dict, **kind_options: str) -> dict:
+    """MCTSConfig changes named by the shared search options and by a kind's own
+    (``kind_options``: spec option -> MCTSConfig field)."""
+    names = {"c_puct": "c_puct", "fpu": "fpu_reduction", "resign": "resign_threshold", **kind_options}
     return {field: options[key] for key, field in names.items() if key in options}
 
 
@@ -504,13 +489,8 @@ def _lee_agent(options, context, stream):
     from goengine.agents import lee_agent
     _check_lee(options)
     simulations, seconds = _budget(options, 800)
-    changes = _search_changes(options)
-    if "lambda" in options:
-        changes["mix_lambda"] = options["lambda"]
-    if "expansion" in options:
-        changes["expansion_threshold"] = options["expansion"]
-    if "temperature" in options:
-        changes["policy_temperature"] = options["temperature"]
+    changes = _search_changes(options, **{"lambda": "mix_lambda", "expansion": "expansion_threshold",
+                                          "temperature": "policy_temperature"})
     _set_torch_threads(context.threads)
     weights = _lee_manifest(options)
     agent = lee_agent(weights, simulations=simulations, seconds=seconds,
