@@ -385,3 +385,18 @@ O O O O O
 """, to_play=BLACK, komi=0.5)
     agent = pure_mcts_agent(300, rng=0, resign_threshold=-0.8)
     assert agent.select_move(game) == RESIGN
+
+
+def test_search_games_builds_principal_variations_only_when_asked():
+    from goengine.search import search_games
+    games = [GameState(9), GameState(9)]
+    games[1].play(from_gtp("E5", 9))
+
+    def run(with_pv):
+        searchers = [MCTS(UniformEvaluator(), MCTSConfig(num_simulations=200), rng=i) for i in range(2)]
+        return search_games(searchers, games, 200, with_pv=with_pv)
+    plain, full = run(False), run(True)
+    for a, b in zip(plain, full):
+        np.testing.assert_array_equal(a.visits, b.visits)  # the same search either way
+        assert all(m.pv == [] for m in a.moves)
+        assert b.moves[0].pv[0] == b.moves[0].action and len(b.moves[0].pv) >= 2

@@ -255,9 +255,10 @@ class MCTS:
         self._start = time.monotonic()
         return tree
 
-    def result(self, game) -> SearchResult:
-        """The result of the search begun by `begin` for `game`."""
-        return self._result(game, self._tree, getattr(self, "_start", time.monotonic()))
+    def result(self, game, with_pv: bool = True) -> SearchResult:
+        """The result of the search begun by `begin` for `game`; with_pv=False leaves each
+        move's principal variation empty (self-play and gating never read it)."""
+        return self._result(game, self._tree, getattr(self, "_start", time.monotonic()), with_pv)
 
     def _run(self, tree: Tree, sims: int, deadline: float) -> None:
         if sims <= 0:
@@ -266,7 +267,7 @@ class MCTS:
             self._batch = LeafBatch(tree.size, self.history_length, self.config.leaves_per_batch + 1)
         search_many([tree], self.evaluator, sims, self.config.leaves_per_batch, self._batch, deadline)
 
-    def _result(self, game, tree: Tree, start: float) -> SearchResult:
+    def _result(self, game, tree: Tree, start: float, with_pv: bool = True) -> SearchResult:
         n = game.size * game.size + 1
         moves, visits, q, prior = tree.root_children()
         v = np.zeros(n, dtype=np.int64)
@@ -278,7 +279,7 @@ class MCTS:
         order = sorted(range(len(moves)), key=lambda i: (-visits[i], -np.nan_to_num(q[i], nan=-2), -prior[i]))
         infos = [
             MoveInfo(int(moves[i]), int(visits[i]), float(q[i]), float(prior[i]),
-                     tree.principal_variation(int(moves[i])))
+                     tree.principal_variation(int(moves[i])) if with_pv else [])
             for i in order if visits[i] > 0
         ]
         return SearchResult(game.size, game.to_play, tree.root_value(), int(tree.root_visits), v, pp, qq,
@@ -308,17 +309,19 @@ class MCTS:
 
 
 def search_games(searchers, games, simulations, leaves_per_batch: int | None = None,
-                 batch: LeafBatch | None = None) -> list[SearchResult]:
+                 batch: LeafBatch | None = None, with_pv: bool = False) -> list[SearchResult]:
     """Search many games at once, one MCTS per game, every evaluator call one batch holding
     the leaves of all games (the self-play worker's inner loop). `simulations` is an int or
-    one count per game. All searchers must share one evaluator."""
+    one count per game. All searchers must share one evaluator. The results carry no
+    principal variations unless `with_pv` (building them is per-move Python work that
+    self-play and gating do not need)."""
     if not searchers:
         return []
     trees = [m.begin(g) for m, g in zip(searchers, games)]
     evaluator = searchers[0].evaluator
     k = leaves_per_batch or searchers[0].config.leaves_per_batch
     search_many(trees, evaluator, simulations, k, batch)
-    return [m.result(g) for m, g in zip(searchers, games)]
+    return [m.result(g, with_pv) for m, g in zip(searchers, games)]
 
 
 def should_pass(game, config: MCTSConfig) -> bool:
