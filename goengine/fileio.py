@@ -36,3 +36,23 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes, make_parents: bool 
     with atomic_writer(path, make_parents=make_parents) as f:
         f.write(data)
     return Path(path)
+
+
+def atomic_write_via(path: str | os.PathLike, write, make_parents: bool = False, mode: int = 0o644) -> Path:
+    """For writers that want a file name (csv helpers, savefig): ``write(tmp)`` fills a
+    temporary file beside `path` (same suffix, so format sniffing works), then it is renamed
+    to `path`; on an exception it vanishes."""
+    path = Path(path)
+    if make_parents:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix or ".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path

@@ -31,7 +31,7 @@ import math
 import os
 from pathlib import Path
 
-from goengine.fileio import atomic_write_bytes
+from goengine.fileio import atomic_write_bytes, atomic_write_via
 
 from .agent_kinds import AgentSpec, ArenaError, parse_agent_spec
 from .arena import CONFIG_FILE, RESULTS_FILE, load_results
@@ -402,9 +402,7 @@ class _Figures:
     def _save(self, fig, name: str, alt: str) -> str:
         self.folder.mkdir(parents=True, exist_ok=True)
         fig.tight_layout()
-        tmp = self.folder / f".{name}.tmp"
-        fig.savefig(tmp, dpi=110, format="png")
-        os.replace(tmp, self.folder / name)
+        atomic_write_via(self.folder / name, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
         return f"![{alt}]({self.rel}{name})"
 
     def _missing(self, what: str) -> str:

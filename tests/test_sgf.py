@@ -161,3 +161,21 @@ def test_big_board_pass(board_cls):
     data = to_sgf_bytes(GameRecord.from_game(game))
     assert b"W[]" in data
     assert parse_sgf(data).moves == [(BLACK, from_gtp("K10", 21)), (WHITE, 441)]
+
+
+def test_atomic_write_via_a_file_name_keeps_the_old_file_on_failure(tmp_path):
+    from goengine.fileio import atomic_write_via
+    path = tmp_path / "curve.csv"
+    atomic_write_via(path, lambda tmp: open(tmp, "w").write("a,b\n"))
+    assert path.read_text() == "a,b\n" and (path.stat().st_mode & 0o777) == 0o644
+
+    def broken(tmp):
+        open(tmp, "w").write("half")
+        raise RuntimeError("disk full")
+    with pytest.raises(RuntimeError, match="disk full"):
+        atomic_write_via(path, broken)
+    assert path.read_text() == "a,b\n" and sorted(os.listdir(tmp_path)) == ["curve.csv"]
+    with pytest.raises(FileNotFoundError):  # a missing folder stays an error ...
+        atomic_write_via(tmp_path / "no" / "x.csv", lambda tmp: None)
+    atomic_write_via(tmp_path / "made" / "x.csv", lambda tmp: None, make_parents=True)  # ... unless asked
+    assert (tmp_path / "made" / "x.csv").exists()

@@ -19,13 +19,14 @@ import dataclasses
 import json
 import math
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 import gymnasium as gym
 import numpy as np
+
+from goengine.fileio import atomic_write_via
 
 Policy = Callable[[Any, dict], int]
 
@@ -153,19 +154,9 @@ def augment_symmetries(obs: np.ndarray, actions: np.ndarray, masks: np.ndarray,
 # --------------------------------------------------------------------------- files
 
 def atomic_write(path: str | os.PathLike, write: Callable[[str], None]) -> Path:
-    """Call ``write(tmp_path)`` then rename the temporary file to ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    """Call ``write(tmp_path)`` then rename the temporary file to ``path`` (its folder is
+    made if missing)."""
+    return atomic_write_via(path, write, make_parents=True)
 
 
 def config_to_dict(config: Any) -> dict:
