@@ -79,7 +79,7 @@ def write_report(folder: str | os.PathLike, out: str | os.PathLike | None = None
     parts = [_header(summary, ladder, folder, title),
              *([notes] if notes.strip() else []),
              _ratings_section(rated, entrants, summary),
-             _winrate_section(rated, results, figures),
+             _winrate_section(rated, results, figures, folder),
              _thinking_section(rated, entrants, figures),
              _compute_section(rated, entrants, figures),
              _cost_section(entrants),
@@ -238,7 +238,28 @@ def _ratings_section(rated: list[dict], entrants: dict, summary: dict) -> str:
     return "\n".join(lines)
 
 
-def _winrate_section(rated: list[dict], results, figures: _Figures) -> str:
+def repeated_games(folder: Path, results) -> dict:
+    """{(a, b): (distinct, games)} for the pairings some of whose games are move for move
+    the same (two deterministic players replay their games: such games are not independent
+    evidence). Read from the games' SGF files; a missing or unreadable file counts as distinct."""
+    from goengine.sgf import read_sgf
+    seen: dict = {}
+    for r in results:
+        key = (r.a, r.b)
+        try:
+            moves = (r.black, tuple(read_sgf(folder / r.sgf).moves)) if r.sgf else None
+        except (OSError, ValueError):  # SGFError is a ValueError
+            moves = None
+        seen.setdefault(key, []).append(moves if moves is not None else object())
+    out = {}
+    for key, games in seen.items():
+        distinct = len(set(games))
+        if distinct < len(games):
+            out[key] = (distinct, len(games))
+    return out
+
+
+def _winrate_section(rated: list[dict], results, figures: _Figures, folder: Path | None = None) -> str:
     lines = ["## Win rates", ""]
     players = [r["player"] for r in rated]
     if len(players) < 2:
@@ -264,6 +285,12 @@ def _winrate_section(rated: list[dict], results, figures: _Figures) -> str:
                else points[(a, b)][0] / points[(a, b)][1] for b in players] for a in players]
     counts = [[points[(a, b)][1] for b in players] for a in players]
     lines.append(figures.heatmap("winrate.png", players, matrix, counts))
+    repeated = repeated_games(folder, results) if folder is not None else {}
+    if repeated:
+        lines += ["", "Pairings whose games repeat move for move (deterministic players; the "
+                      "ratings count every game, so their intervals are too narrow): "
+                  + ", ".join(f"`{a}`-`{b}` {d} distinct of {n}" for (a, b), (d, n) in sorted(repeated.items()))
+                  + "."]
     return "\n".join(lines)
 
 

@@ -270,6 +270,23 @@ def test_report_renders_markdown_and_plots(tmp_path):
     assert "| CPU hours | 2.6 | 2.5 |" in text            # lee's stages summed, zero's total
     assert "| lee | sl |" in text
     assert "Too little data" not in text
+    assert "repeat move for move" not in text  # no SGF files: nothing known to repeat
+
+
+def test_report_names_pairings_whose_games_repeat(tmp_path):
+    from goengine.sgf import GameRecord, write_sgf
+    folder = tmp_path / "ladder"
+    _fake_folder(folder)
+    games = folder / "games" / "gnugo10--zero-100"
+    games.mkdir(parents=True)
+    same = GameRecord(size=9, komi=7.5, moves=[(1, 40), (2, 41)], result="B+2.5")
+    for k in (0, 2):  # the same game twice with the same colours
+        write_sgf(same, games / f"{k:04d}.sgf")
+    write_sgf(same, games / "0001.sgf")  # the same moves, colours swapped: another game
+    (games / "0003.sgf").write_text("not an sgf")  # unreadable: counted as distinct
+    text = write_report(folder, tmp_path / "out").read_text()
+    assert "`gnugo10`-`zero-100` 3 distinct of 4." in text
+    assert text.count("distinct of") == 1
 
 
 def test_report_with_too_little_data_says_so(tmp_path):
