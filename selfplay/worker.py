@@ -197,6 +197,12 @@ def resignation_stats(games: list[FinishedGame]) -> dict:
     }
 
 
+def brief_stats(stats: dict) -> dict:
+    """The stats of a self-play stage for the log line: without the per-game value minima
+    (kept in stats.jsonl, one pair per play-through game)."""
+    return {k: v for k, v in stats.items() if k != "playthrough_minima"}
+
+
 def calibrate_resign_threshold(minima, target: float = 0.05, current: float = -0.9,
                                lowest: float = -0.99, highest: float = -0.5, min_candidates: int = 20) -> float:
     """AlphaGo Zero's automatic resignation threshold: the highest t in [lowest, highest]

@@ -26,7 +26,7 @@ import time
 from goengine.sgf import write_sgf
 from selfplay.ray_backend import ActorPool
 from selfplay.records import atomic_write_bytes, list_shards, write_shard
-from selfplay.worker import resignation_stats
+from selfplay.worker import brief_stats, resignation_stats
 
 
 class RayBackend:
@@ -119,7 +119,7 @@ class RayBackend:
                      evals=positions, backend="ray",
                      workers=self.pool.workers, workers_replaced=self.pool.replaced - replaced)
         run._append_stats(g, "selfplay", stats)
-        self.log(f"[gen {g}] self-play done: {stats}")
+        self.log(f"[gen {g}] self-play done: {brief_stats(stats)}")
 
     # ------------------------------------------------------------------ gating
     def gate(self, run, g: int) -> tuple[bool, float]:

@@ -38,7 +38,8 @@ from goengine.search import MCTSConfig
 from goengine.sgf import write_sgf
 from selfplay.netmatch import play_net_match
 from selfplay.records import atomic_write_bytes, list_shards, read_shard, write_shard
-from selfplay.worker import SelfPlayConfig, SelfPlayWorker, calibrate_resign_threshold, resignation_stats
+from selfplay.worker import (SelfPlayConfig, SelfPlayWorker, brief_stats, calibrate_resign_threshold,
+                             resignation_stats)
 
 from .datasets import ReplayWindow
 
@@ -303,7 +304,7 @@ class ZeroRun:
         stats["seconds"] = round(time.monotonic() - start, 1)
         stats["evals"] = worker.positions_searched
         self._append_stats(g, "selfplay", stats)
-        self.log(f"[gen {g}] self-play done: {stats}")
+        self.log(f"[gen {g}] self-play done: {brief_stats(stats)}")
 
     def selfplay_config(self, g: int) -> SelfPlayConfig:
         """Generation g's self-play settings: the config's, with the calibrated threshold."""
