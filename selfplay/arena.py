@@ -40,6 +40,7 @@ import os
 import re
 import sys
 import time
+import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -48,7 +49,7 @@ import numpy as np
 
 from goengine.coords import BLACK, WHITE
 from goengine.fileio import atomic_write_bytes
-from goengine.game import SUPERKO_KINDS, Rules
+from goengine.game import SUPERKO_KINDS, GameState, Rules
 from goengine.sgf import write_sgf
 from gtp.client import GtpClientError
 
@@ -143,6 +144,10 @@ class ArenaConfig:
     jobs: int = 1
     """Games played at once, each in its own process (1: one after the other, in this
     process). Each process builds its own agents and uses ``threads`` threads."""
+    opening_moves: int = 0
+    """Random moves (legal, no pass, no filling of one's own eye) played before the agents
+    take over, so that deterministic players do not replay one game: games 2j and 2j+1 of a
+    pairing share their opening, with colours swapped. 0: agents play from the empty board."""
 
     def __post_init__(self):
         if self.games < 0:
@@ -155,16 +160,22 @@ class ArenaConfig:
             raise ValueError("interval must be 'profile' or 'wald'")
         if self.max_moves is not None and self.max_moves < 1:
             raise ValueError("max_moves must be >= 1")
+        if self.opening_moves < 0:
+            raise ValueError("opening_moves must be >= 0")
 
     @property
     def rules(self) -> Rules:
         return Rules(komi=self.komi, superko=self.superko)
 
     def folder_rules(self) -> dict:
-        """What every game of one folder must share."""
-        return {"size": self.size, "komi": float(self.komi), "superko": self.superko,
-                "max_moves": self.max_moves if self.max_moves is not None
-                else default_move_cap(self.size)}
+        """What every game of one folder must share (random openings only when used, so
+        folders made before they existed keep their rules)."""
+        rules = {"size": self.size, "komi": float(self.komi), "superko": self.superko,
+                 "max_moves": self.max_moves if self.max_moves is not None
+                 else default_move_cap(self.size)}
+        if self.opening_moves:
+            rules["opening_moves"] = self.opening_moves
+        return rules
 
     def agent_context(self) -> AgentContext:
         """What the agent factories may use: size, komi, seed, threads, timeouts."""
@@ -345,7 +356,8 @@ def prepare_folder(out: str | os.PathLike, config: ArenaConfig, labels: Sequence
         except ValueError as exc:
             raise ArenaError(f"{path} is not valid JSON ({exc})") from None
         old = saved.get("rules", {})
-        differ = [f"{k} {old.get(k)!r} (now {v!r})" for k, v in rules.items() if old.get(k) != v]
+        differ = [f"{k} {old.get(k)!r} (now {rules.get(k)!r})"
+                  for k in dict.fromkeys([*rules, *old]) if old.get(k) != rules.get(k)]
         if differ:
             raise ArenaError(f"{out} holds games played with " + ", ".join(differ)
                              + "; use another --out folder")
@@ -429,6 +441,29 @@ class AgentPool:
         self.built.clear()
 
 
+OPENING_COMMENT = "random opening move"
+"""The SGF comment of the moves an arena game opened with before the agents played (the
+text training/lee's expert-data import skips as samples)."""
+
+
+def random_opening(config: ArenaConfig, game: "ScheduledGame") -> GameState:
+    """The position after ``config.opening_moves`` random moves, the same for games 2j and
+    2j+1 of a pairing (drawn from the run's seed, the pairing and j), so each opening is
+    played once from each side. Stops early if no move is left."""
+    pairing = zlib.crc32(f"{game.a}|{game.b}".encode("utf-8"))
+    rng = np.random.default_rng([config.seed or 0, pairing, game.index // 2])
+    state = GameState(config.size, config.rules)
+    n = config.size * config.size
+    for _ in range(config.opening_moves):
+        legal = np.flatnonzero(state.legal_mask()[:n])
+        me = state.to_play
+        legal = [int(a) for a in legal if not state.board.is_eye(int(a), me)]
+        if not legal:
+            break
+        state.play(legal[int(rng.integers(len(legal)))])
+    return state
+
+
 def play_scheduled_game(game: ScheduledGame, pool: AgentPool, out: str | os.PathLike,
                         config: ArenaConfig) -> GameResult:
     """Play one scheduled game with the pool's agents under the config's rules, write its
@@ -438,8 +473,12 @@ def play_scheduled_game(game: ScheduledGame, pool: AgentPool, out: str | os.Path
     started = time.monotonic()
     black, white = pool.get(game.black, game), pool.get(game.white, game)
     watch = _MoveWatch({BLACK: black, WHITE: white})
+    start = random_opening(config, game) if config.opening_moves else None
+    opening = len(start.history) if start is not None else 0
     record = play_game(black, white, size=config.size, rules=config.rules,
-                       max_moves=config.max_moves, on_move=watch)
+                       max_moves=config.max_moves, on_move=watch, game=start)
+    for number in range(1, opening + 1):
+        record.move_comments[number] = OPENING_COMMENT
     record.black_name, record.white_name = game.black, game.white
     sgf_rel = Path(GAMES_DIR) / f"{_slug(game.a)}--{_slug(game.b)}" / f"{game.index:04d}.sgf"
     (out / sgf_rel).parent.mkdir(parents=True, exist_ok=True)

@@ -107,6 +107,9 @@ def build_run_parser() -> argparse.ArgumentParser:
                         default="positional", help="superko rule of the referee")
     parser.add_argument("--max-moves", type=_positive(int),
                         help="move cap per game (default 2*N*N+20); scored as it stands")
+    parser.add_argument("--opening-moves", type=int, default=0, metavar="K",
+                        help="start each pair of games (colours swapped) from K random moves, so "
+                             "deterministic players do not replay one game (default 0)")
     parser.add_argument("--seed", type=int, help="seed of our agents' random streams")
     parser.add_argument("--threads", type=_positive(int), default=1,
                         help="CPU threads an agent may use (default 1)")
@@ -178,11 +181,13 @@ def _config(args, sprt=None, rules: dict | None = None) -> ArenaConfig:
             "confidence": args.confidence, "interval": args.interval}
     if rules is not None:
         return ArenaConfig(size=rules["size"], komi=rules["komi"], superko=rules["superko"],
-                           max_moves=rules.get("max_moves"), **base)
+                           max_moves=rules.get("max_moves"),
+                           opening_moves=rules.get("opening_moves", 0), **base)
     return ArenaConfig(size=args.size, komi=args.komi, superko=args.superko,
                        max_moves=args.max_moves, games=args.games, seed=args.seed,
                        threads=args.threads, gtp_timeout=args.gtp_timeout,
-                       genmove_timeout=args.genmove_timeout, sprt=sprt, jobs=args.jobs, **base)
+                       genmove_timeout=args.genmove_timeout, sprt=sprt, jobs=args.jobs,
+                       opening_moves=args.opening_moves, **base)
 
 
 def _print(summary: dict, as_json: bool) -> None:

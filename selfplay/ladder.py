@@ -70,7 +70,7 @@ than 1,000 Elo below GNU Go level 10 on 9x9) still get positive numbers."""
 _BAD_LABEL = re.compile(r"[|\x00-\x1f]")  # '|' separates the parts of a game's key
 _TOP_KEYS = {"size", "komi", "superko", "max_moves", "anchor", "anchor_rating", "games",
              "pairings", "entrants", "seed", "threads", "gtp_timeout", "genmove_timeout",
-             "confidence", "interval", "title", "description"}
+             "confidence", "interval", "title", "description", "opening_moves"}
 _ENTRANT_KEYS = {"label", "spec", "recipe", "budget", "training", "note", "meta", "retired"}
 _BUDGET_KEYS = ("visits", "seconds")
 TRAINING_NUMBERS = ("games", "steps", "positions", "cpu_hours", "gpu_hours", "wall_hours")
@@ -133,6 +133,8 @@ class Ladder:
     threads: int = 1
     gtp_timeout: float = 30.0
     genmove_timeout: float | None = 600.0
+    opening_moves: int = 0
+    """Random opening moves before the agents play (ArenaConfig.opening_moves)."""
     confidence: float = 0.95
     interval: str = "profile"
     title: str | None = None
@@ -156,7 +158,7 @@ class Ladder:
                            threads=self.threads, gtp_timeout=self.gtp_timeout,
                            genmove_timeout=self.genmove_timeout, anchor=self.anchor,
                            anchor_rating=self.anchor_rating, confidence=self.confidence,
-                           interval=self.interval, jobs=jobs)
+                           interval=self.interval, jobs=jobs, opening_moves=self.opening_moves)
 
     def schedule(self) -> list[ScheduledGame]:
         """Every pairing's games, round by round (every pairing's game 0, then game 1, ...);
@@ -175,7 +177,8 @@ class Ladder:
                "komi": self.komi, "superko": self.superko, "max_moves": self.max_moves,
                "anchor": self.anchor, "anchor_rating": self.anchor_rating,
                "seed": self.seed, "threads": self.threads, "gtp_timeout": self.gtp_timeout,
-               "genmove_timeout": self.genmove_timeout, "confidence": self.confidence,
+               "genmove_timeout": self.genmove_timeout, "opening_moves": self.opening_moves,
+               "confidence": self.confidence,
                "interval": self.interval, "games": self.games,
                "pairings": self.pairings_spec,
                "entrants": [e.to_json() for e in self.entrants]}
@@ -249,6 +252,8 @@ def parse_ladder(data: dict, source: str | None = None) -> Ladder:
                          "a positive number"),
         genmove_timeout=_get(data, "genmove_timeout", 600.0, float, where, lambda v: v > 0,
                              "a positive number"),
+        opening_moves=_get(data, "opening_moves", 0, int, where, lambda v: v >= 0,
+                           "a whole number >= 0"),
         confidence=_get(data, "confidence", 0.95, float, where, lambda v: 0 < v < 1,
                         "a number between 0 and 1"),
         interval=_get(data, "interval", "profile", str, where,

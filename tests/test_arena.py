@@ -8,6 +8,7 @@ import os
 import sys
 import textwrap
 
+import numpy as np
 import pytest
 
 from goengine.agents import RandomAgent
@@ -473,3 +474,38 @@ def test_arena_with_gnugo_spec(tmp_path):
     (pair,) = summary["pairings"]
     assert pair["a_wins_black"] + pair["a_wins_white"] == 2
     assert pair["elo"] == "inf" and isinstance(pair["low"], float)
+
+
+class _FirstLegal:
+    """A deterministic player: the first legal point that is not its own eye, else pass."""
+
+    name = "first"
+
+    def select_move(self, game):
+        n = game.size * game.size
+        for a in np.flatnonzero(game.legal_mask()[:n]):
+            if not game.board.is_eye(int(a), game.to_play):
+                return int(a)
+        return n
+
+
+def test_random_openings_keep_deterministic_players_from_replaying_one_game(tmp_path):
+    from goengine.sgf import read_sgf
+    from selfplay.arena import OPENING_COMMENT
+
+    def games(out, **config):
+        run_arena(["a=random", "b=random"], out, ArenaConfig(size=5, games=4, seed=3, **config),
+                  progress=False, agents={"a": _FirstLegal(), "b": _FirstLegal()})
+        return [read_sgf(out / "games" / "a--b" / f"{i:04d}.sgf") for i in range(4)]
+    plain = games(tmp_path / "plain")
+    assert plain[0].moves == plain[2].moves and plain[1].moves == plain[3].moves  # replayed
+    opened = games(tmp_path / "opened", opening_moves=3)
+    assert opened[0].moves[:3] == opened[1].moves[:3]        # a pair shares its opening ...
+    assert opened[0].moves[:3] != opened[2].moves[:3]        # ... the next pair has its own
+    assert opened[0].moves != opened[2].moves
+    assert all(r.move_comments.get(i) == OPENING_COMMENT for r in opened for i in (1, 2, 3))
+    assert 4 not in opened[0].move_comments
+    # the same run again draws the same openings; a folder refuses other opening rules
+    assert games(tmp_path / "again", opening_moves=3)[2].moves == opened[2].moves
+    with pytest.raises(ArenaError, match="opening_moves 3 \\(now None\\)"):
+        games(tmp_path / "opened")
