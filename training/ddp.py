@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import gc
 import json
 import os
 
@@ -146,8 +147,14 @@ class Distributed:
         dist.barrier(group=self.control)
 
     def close(self) -> None:
+        """Leave the process group and drop this object's hold on the control group, so that
+        the gloo groups and their threads are torn down now. A group object left to
+        interpreter finalisation could abort the process after a finished run, now and then
+        ("terminate called without an active exception", exit -6 under torchrun)."""
         if dist.is_initialized():
             dist.destroy_process_group()
+        self.control = None
+        gc.collect()
 
     # ------------------------------------------------------------------ roles
     def open_run(self, run_cls, folder, config=None, **kw):
