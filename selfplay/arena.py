@@ -47,6 +47,7 @@ from pathlib import Path
 
 import numpy as np
 
+from goengine.agents import RandomAgent
 from goengine.coords import BLACK, WHITE
 from goengine.fileio import atomic_write_bytes
 from goengine.game import SUPERKO_KINDS, GameState, Rules
@@ -453,14 +454,12 @@ def random_opening(config: ArenaConfig, game: "ScheduledGame") -> GameState:
     pairing = zlib.crc32(f"{game.a}|{game.b}".encode("utf-8"))
     rng = np.random.default_rng([config.seed or 0, pairing, game.index // 2])
     state = GameState(config.size, config.rules)
-    n = config.size * config.size
+    picker = RandomAgent(rng)  # legal moves that fill no own eye; a pass when none is left
     for _ in range(config.opening_moves):
-        legal = np.flatnonzero(state.legal_mask()[:n])
-        me = state.to_play
-        legal = [int(a) for a in legal if not state.board.is_eye(int(a), me)]
-        if not legal:
+        move = picker.select_move(state)
+        if move == config.size * config.size:
             break
-        state.play(legal[int(rng.integers(len(legal)))])
+        state.play(move)
     return state
 
 
