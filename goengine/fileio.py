@@ -10,25 +10,32 @@ from pathlib import Path
 
 
 @contextmanager
-def atomic_writer(path: str | os.PathLike, mode: int = 0o644, make_parents: bool = False):
-    """`with atomic_writer(path) as f: f.write(...)`: a binary file object that becomes
-    `path` when the block ends without an exception (fsync'ed first), and vanishes otherwise.
-    A missing folder is an error (FileNotFoundError) unless `make_parents` (run folders)."""
-    path = Path(path)
+def _temporary_beside(path: Path, suffix: str, mode: int, make_parents: bool):
+    """Yield (fd, name) of a new temporary file in `path`'s folder; when the block ends
+    without an exception the file gets `mode` and replaces `path`, otherwise it vanishes."""
     if make_parents:
         path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
     try:
-        with os.fdopen(fd, "wb") as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
+        yield fd, tmp
         os.chmod(tmp, mode)  # mkstemp makes 0600; these files are meant to be shared
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+@contextmanager
+def atomic_writer(path: str | os.PathLike, mode: int = 0o644, make_parents: bool = False):
+    """`with atomic_writer(path) as f: f.write(...)`: a binary file object that becomes
+    `path` when the block ends without an exception (fsync'ed first), and vanishes otherwise.
+    A missing folder is an error (FileNotFoundError) unless `make_parents` (run folders)."""
+    with _temporary_beside(Path(path), ".tmp", mode, make_parents) as (fd, _):
+        with os.fdopen(fd, "wb") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes, make_parents: bool = False) -> Path:
@@ -43,16 +50,7 @@ def atomic_write_via(path: str | os.PathLike, write, make_parents: bool = False,
     temporary file beside `path` (same suffix, so format sniffing works), then it is renamed
     to `path`; on an exception it vanishes."""
     path = Path(path)
-    if make_parents:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix or ".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with _temporary_beside(path, path.suffix or ".tmp", mode, make_parents) as (fd, tmp):
+        os.close(fd)
         write(tmp)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
     return path
