@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from goengine.fileio import atomic_write_bytes
 from goengine.models import load, save
 
 WEIGHTS = Path(__file__).resolve().parents[1] / "goengine" / "weights"
@@ -70,14 +71,16 @@ def model_card(run: Path, name: str, strength: list[str]) -> str:
         f"- **Elo chain** (gating results, generation 0 = "
         f"{'the starting network' if config.get('initial_weights') else 'random init'} = 0): "
         + ", ".join(f"gen {k}: {v:+.0f}" for k, v in state["elo"].items()),
-        "",
-        "## Measured strength",
-        "",
     ]
-    lines += [f"- {s}" for s in strength] or ["- not measured yet"]
-    lines += ["", "## Use", "", "```bash", "goengine-gtp --agent zero            # this network by default",
-              f"goengine-gtp --agent zero --weights goengine/weights/{name}.pt --visits 800", "```", ""]
-    return "\n".join(lines)
+    return "\n".join(lines + card_tail(strength, "zero", f"{name}.pt", "this network"))
+
+
+def card_tail(strength: list[str], agent: str, weights: str, what: str) -> list[str]:
+    """The end of a model card: the measured-strength lines and how to play with the
+    shipped `weights` (a file in goengine/weights/) as `goengine-gtp --agent AGENT`."""
+    return (["", "## Measured strength", ""] + ([f"- {s}" for s in strength] or ["- not measured yet"])
+            + ["", "## Use", "", "```bash", f"{'goengine-gtp --agent ' + agent:<37}# {what} by default",
+               f"goengine-gtp --agent {agent} --weights goengine/weights/{weights} --visits 800", "```", ""])
 
 
 def meta_note(run: Path) -> str:
@@ -104,7 +107,7 @@ def main(argv=None) -> int:
     WEIGHTS.mkdir(exist_ok=True)
     save(model, WEIGHTS / f"{args.name}.pt", {**getattr(model, "meta", {}), "shipped_from": str(source.name)})
     card = model_card(run, args.name, args.strength)
-    (WEIGHTS / f"{args.name}.md").write_text(card)
+    atomic_write_bytes(WEIGHTS / f"{args.name}.md", card.encode("utf-8"))
     print(f"shipped {source} -> {WEIGHTS / (args.name + '.pt')} ({(WEIGHTS / (args.name + '.pt')).stat().st_size:,} bytes)")
     return 0
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from goengine.models import load, save
 from selfplay.records import atomic_write_bytes
 
+from ..ship import card_tail
 from .common import read_json
 
 WEIGHTS = Path(__file__).resolve().parents[2] / "goengine" / "weights"
@@ -78,14 +79,8 @@ def model_card(name: str, runs: dict, data: Path | None, policy: str, strength: 
         f"({v.get('heldout_positions', '?')} positions; the paper: 0.226 / 0.234) |",
         "",
         f"Hardware: {platform.machine()} CPU, 2 cores shared with other work.",
-        "",
-        "## Measured strength",
-        "",
     ]
-    lines += [f"- {x}" for x in strength] or ["- not measured yet"]
-    lines += ["", "## Use", "", "```bash", "goengine-gtp --agent lee             # these networks by default",
-              f"goengine-gtp --agent lee --weights goengine/weights/{name}.json --visits 800", "```", ""]
-    return "\n".join(lines)
+    return "\n".join(lines + card_tail(strength, "lee", f"{name}.json", "these networks"))
 
 
 def main(argv=None) -> int:
