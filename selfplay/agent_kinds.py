@@ -27,6 +27,7 @@ games); each process of a parallel run gets its own random stream for them.
 """
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import re
@@ -45,6 +46,7 @@ __all__ = [
     "AgentSpec",
     "ArenaError",
     "SpecError",
+    "agent_digests",
     "check_agent_spec",
     "make_agent",
     "parse_agent_spec",
@@ -103,6 +105,9 @@ class AgentKind:
     check: Callable[[dict], None] | None = None
     """``check(options)`` before a run plays anything: raises ValueError naming what is
     missing (a weights file, a program), without building the agent."""
+    files: Callable[[dict], list] | None = None
+    """``files(options)``: the files the agent is built from (its weights), so that a run
+    folder can tell when the same label and spec would now load another network."""
 
 
 AGENT_KINDS: dict[str, AgentKind] = {}
@@ -110,18 +115,20 @@ AGENT_KINDS: dict[str, AgentKind] = {}
 
 def register_agent_kind(name: str, *, options: dict | None = None, raw: bool = False,
                         reusable: bool = False, help: str = "", example: str = "",
-                        check: Callable[[dict], None] | None = None):
+                        check: Callable[[dict], None] | None = None,
+                        files: Callable[[dict], list] | None = None):
     """Decorator: register ``factory(options: dict, context: AgentContext, stream: tuple)``
     under ``name``. ``options`` maps each accepted option to a converter from its text;
     ``stream`` is passed to ``context.rng(*stream)`` for the agent's random generator;
     ``check(options)`` (optional) validates what the options point to (files, programs)
-    before a run starts (raw kinds get their text as ``options["argument"]``)."""
+    before a run starts (raw kinds get their text as ``options["argument"]``); ``files(options)``
+    (optional) lists the weights files the agent loads (``agent_digests``)."""
     if not re.fullmatch(r"[a-z][a-z0-9_-]*", name):
         raise ValueError(f"agent kind names are lower-case identifiers, got {name!r}")
 
     def add(factory):
         AGENT_KINDS[name] = AgentKind(name, factory, dict(options or {}), raw, reusable,
-                                      help, example or name, check)
+                                      help, example or name, check, files)
         return factory
     return add
 
@@ -245,6 +252,30 @@ def check_agent_spec(spec: AgentSpec | str) -> AgentSpec:
         except (TypeError, ValueError, OSError) as exc:
             raise SpecError(f"agent spec {spec.text!r}: {exc}") from None
     return spec
+
+
+def agent_digests(spec: AgentSpec | str) -> dict:
+    """{path: sha256 of its content} of the files a spec's agent is built from (a network
+    kind's weights, the default shipped network included); {} for other kinds. Two runs of
+    one spec text load the same agent only if these agree: ``zero:seconds=1`` means
+    whichever network is shipped at the time."""
+    spec = parse_agent_spec(spec) if isinstance(spec, str) else spec
+    kind = AGENT_KINDS.get(spec.kind)
+    if kind is None or kind.files is None:
+        return {}
+    try:
+        paths = kind.files(_options(spec))
+    except (TypeError, ValueError, OSError) as exc:
+        raise SpecError(f"agent spec {spec.text!r}: {exc}") from None
+    return {str(path): _sha256(path) for path in paths}
+
+
+def _sha256(path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _options(spec: AgentSpec) -> dict:
@@ -434,6 +465,7 @@ def _set_torch_threads(threads: int) -> None:
     "zero", options={"weights": str, **_SEARCH_OPTIONS,
                      "symmetries": _choice(*SYMMETRIES), "backend": _choice(*BACKENDS)},
     reusable=True, check=lambda options: _network_weights(options, "zero"),
+    files=lambda options: [_network_weights(options, "zero")],
     help="AlphaGo Zero: PUCT search over a ZeroNet checkpoint (weights=FILE, default the "
          "shipped 9x9 network; visits=simulations per move (default 800) or seconds=time "
          "per move; c_puct, fpu reduction, resign threshold, symmetries none/random/all, "
@@ -475,10 +507,17 @@ def _check_lee(options: dict) -> dict:
     return parts
 
 
+def _lee_files(options: dict) -> list[str]:
+    """The manifest (when it is a file) and the checkpoints it names."""
+    manifest = _lee_manifest(options)
+    parts = [path for path in _check_lee(options).values() if path is not None]
+    return ([manifest] if os.path.isfile(manifest) else []) + parts
+
+
 @register_agent_kind(
     "lee", options={"weights": str, **_SEARCH_OPTIONS, "lambda": _fraction,
                     "temperature": _positive_float, "expansion": _positive_int},
-    reusable=True, check=_check_lee,
+    reusable=True, check=_check_lee, files=_lee_files,
     help="AlphaGo Lee: policy-and-value MCTS with rollouts (weights=MANIFEST, default the shipped 9x9 one: a "
          'JSON file {"policy": "sl.pt", "value": "value.pt", "rollout": "rollout.pt"} or a '
          "folder of them; visits (default 800) or seconds; lambda: leaf value mixing "
@@ -501,6 +540,7 @@ def _lee_agent(options, context, stream):
 @register_agent_kind(
     "policy", options={"weights": str, "sample": _bool, "seed": _int},
     reusable=True, check=lambda options: _network_weights(options, "policy"),
+    files=lambda options: [_network_weights(options, "policy")],
     help="a network's raw policy without search: the most probable legal move, or a sample "
          "with sample=true (weights=FILE: a ZeroNet or an AlphaGo policy net; default the "
          "shipped 9x9 ZeroNet)",

@@ -18,7 +18,9 @@
   ends), ``games/<a>--<b>/<i>.sgf`` (each written atomically) and ``summary.json``.
   Rerunning the same command skips every game already in ``results.jsonl``: an
   interrupted run resumes, and a larger ``--games`` extends a finished one. A folder
-  played under other rules (size, komi, superko, move cap) is refused.
+  played under other rules (size, komi, superko, move cap) is refused, and so is a label
+  that played there as another agent: another spec, or the same spec now loading another
+  network (arena.json keeps each label's spec and the sha256 of its weights).
 * **Results**: wins per pairing and per colour; Elo by maximum likelihood over all games
   of the folder (selfplay/elo.py: Bradley-Terry on the logistic scale, profile-likelihood
   95% intervals, perfect scores as +-inf with their finite bound); an optional SPRT for a
@@ -61,6 +63,7 @@ from .agent_kinds import (
     AgentSpec,
     ArenaError,
     SpecError,
+    agent_digests,
     check_agent_spec,
     make_agent,
     parse_agent_spec,
@@ -81,6 +84,8 @@ __all__ = [
     "ResultsLog",
     "ScheduledGame",
     "SpecError",
+    "agent_digests",
+    "agent_identity",
     "check_agent_spec",
     "default_out_dir",
     "format_summary",
@@ -345,12 +350,16 @@ def _unique_labels(specs: list[AgentSpec]) -> list[AgentSpec]:
     return out
 
 
-def prepare_folder(out: str | os.PathLike, config: ArenaConfig, labels: Sequence[str]) -> Path:
-    """Refuse a folder played under other rules (size, komi, superko, move cap); record
-    this run's configuration in arena.json (the agents seen accumulate). Returns the folder."""
+def prepare_folder(out: str | os.PathLike, config: ArenaConfig, specs: Sequence[AgentSpec]) -> Path:
+    """Refuse a folder played under other rules (size, komi, superko, move cap), or one
+    where a label of ``specs`` played as another agent: another spec, or the same spec
+    loading other weights (``zero:seconds=1`` once the shipped network is replaced).
+    Record this run's configuration and each agent's identity (its spec and the sha256 of
+    its weights files) in arena.json; the agents seen accumulate. Returns the folder."""
     out = Path(out)
     path = out / CONFIG_FILE
     rules = config.folder_rules()
+    identities = {spec.label: agent_identity(spec) for spec in specs}
     if path.exists():
         try:
             saved = json.loads(path.read_text(encoding="utf-8"))
@@ -362,14 +371,50 @@ def prepare_folder(out: str | os.PathLike, config: ArenaConfig, labels: Sequence
         if differ:
             raise ArenaError(f"{out} holds games played with " + ", ".join(differ)
                              + "; use another --out folder")
-        agents = list(dict.fromkeys(saved.get("agents", []) + list(labels)))
+        known = saved.get("identities", {})  # folders written before identities: none known
+        for label, now in identities.items():
+            if label in known:
+                _same_agent(out, label, known[label], now)
+        identities = {**known, **identities}
+        agents = list(dict.fromkeys(saved.get("agents", []) + list(identities)))
     else:
-        agents = list(labels)
-    payload = {"rules": rules, "agents": agents, "config": config.to_json(),
-               "command": sys.argv, "updated": _now()}
+        agents = list(identities)
+    payload = {"rules": rules, "agents": agents, "identities": identities,
+               "config": config.to_json(), "command": sys.argv, "updated": _now()}
     out.mkdir(parents=True, exist_ok=True)
     _atomic_write(path, (json.dumps(payload, indent=2, default=str) + "\n").encode("utf-8"))
     return out
+
+
+def agent_identity(spec: AgentSpec, weights: bool = True) -> dict:
+    """What makes two runs' agents under one label the same: the kind, its options (in
+    any order) or command line, and the content of the weights it loads. A network
+    kind's ``weights=`` path is left out of the options: the file's sha256 stands for it,
+    so a moved copy is the same agent and a replaced file is not."""
+    hashed = getattr(AGENT_KINDS.get(spec.kind), "files", None) is not None
+    options = sorted([k, v] for k, v in spec.options if not (hashed and k == "weights"))
+    identity = {"kind": spec.kind, "options": options, "argument": spec.argument}
+    if weights:
+        identity["weights"] = agent_digests(spec)
+    return identity
+
+
+def _same_agent(out: Path, label: str, before: dict, now: dict) -> None:
+    def spec_part(identity: dict) -> str:
+        return json.dumps([identity.get(k) for k in ("kind", "options", "argument")], default=str)
+
+    if spec_part(before) != spec_part(now):
+        raise ArenaError(f"{out}: agent {label!r} played its games there as another spec "
+                         f"({spec_part(before)}, now {spec_part(now)}); give it another label "
+                         f"or use another --out folder")
+    old_weights, new_weights = before.get("weights") or {}, now.get("weights") or {}
+    if sorted(old_weights.values()) != sorted(new_weights.values()):
+        def show(weights: dict) -> str:
+            return ", ".join(f"{p} (sha256 {d[:12]})" for p, d in weights.items()) or "none"
+        raise ArenaError(f"{out}: agent {label!r} played its games there with the weights "
+                         f"{show(old_weights)}; it would now load {show(new_weights)}, another "
+                         f"network: give it another label (or name weights=) or use another "
+                         f"--out folder")
 
 
 def _now() -> str:
@@ -576,7 +621,7 @@ def run_arena(specs: Sequence[str | AgentSpec], out: str | os.PathLike,
     for spec in parsed:
         if spec.label not in (agents or {}):
             check_agent_spec(spec)
-    out = prepare_folder(out, config, labels)
+    out = prepare_folder(out, config, parsed)
     results = ResultsLog(out)
     plan = schedule_games(labels, config.games)
     sprt_status = None

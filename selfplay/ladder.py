@@ -28,7 +28,8 @@ Resuming: a game is identified by its pairing and index (``a|b|i``, a and b in t
 of the entrants); games already in results.jsonl are never played again, so a rerun goes
 on where a run stopped, and a larger ``games`` (or a new entrant or pairing) plays only the
 new games. An entrant whose spec changed under the same label is refused (its old games
-were another agent's): give it a new label.
+were another agent's): give it a new label. So is one whose spec now loads another network
+(the sha256 of its weights in arena.json, checked by arena.prepare_folder).
 """
 from __future__ import annotations
 
@@ -49,6 +50,7 @@ from .arena import (
     ResultsLog,
     ScheduledGame,
     _atomic_write,
+    agent_identity,
     load_results,
     play_schedule,
     prepare_folder,
@@ -405,7 +407,7 @@ def run_ladder(ladder: Ladder | str | os.PathLike, out: str | os.PathLike, *, jo
             check_agent_spec(spec)
     out = Path(out)
     merged = _merge_with_folder(ladder, out)
-    prepare_folder(out, config, ladder.labels)
+    prepare_folder(out, config, [spec for spec in specs if spec.label in playing])
     _atomic_write(out / LADDER_FILE,
                   (json.dumps(merged.to_json(), indent=2) + "\n").encode("utf-8"))
     results = ResultsLog(out)
@@ -443,9 +445,10 @@ def _merge_with_folder(ladder: Ladder, out: Path) -> Ladder:
     return dataclasses.replace(ladder, entrants=ladder.entrants + tuple(retired))
 
 
-def _identity(spec: AgentSpec) -> tuple:
-    """What makes two specs the same agent: the kind and its options or command line."""
-    return (spec.kind, tuple(sorted(spec.options)), spec.argument)
+def _identity(spec: AgentSpec) -> dict:
+    """What makes two specs the same agent: the kind and its options or command line (a
+    network's weights path aside: arena.json's sha256 of the file decides that part)."""
+    return agent_identity(spec, weights=False)
 
 
 def ladder_summary(results: list[GameResult], ladder: Ladder) -> dict:

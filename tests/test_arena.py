@@ -3,6 +3,7 @@ resuming, the SPRT stop, the command line, and GtpAgent against a scripted fake 
 and against GNU Go (skipped without it unless GOENGINE_REQUIRE_GNUGO=1)."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sys
@@ -183,6 +184,50 @@ def test_rerun_skips_games_already_played(tmp_path, counting_kind):
     fresh = tmp_path / "fresh"
     run_arena(specs, fresh, ArenaConfig(games=5, seed=1), progress=False)
     assert [r.result for r in load_results(fresh)] == [r.result for r in results]
+
+
+@pytest.fixture
+def weights_kind():
+    @register_agent_kind("netfake", options={"weights": str}, help="random, from a weights file",
+                         files=lambda options: [options["weights"]])
+    def _netfake(options, context, stream):
+        return RandomAgent(context.rng(*stream))
+    yield
+    AGENT_KINDS.pop("netfake", None)
+
+
+def test_a_label_whose_weights_changed_is_refused(tmp_path, weights_kind):
+    out = tmp_path / "run"
+    weights = tmp_path / "net.pt"
+    weights.write_bytes(b"generation 52")
+    specs = [f"net=netfake:weights={weights}", "random"]
+    run_arena(specs, out, ArenaConfig(games=1, seed=1), progress=False)
+    saved = json.loads((out / "arena.json").read_text())["identities"]["net"]
+    assert saved["weights"] == {str(weights): hashlib.sha256(b"generation 52").hexdigest()}
+    weights.write_bytes(b"generation 80")  # same label, same spec text, another network
+    with pytest.raises(ArenaError, match="'net' played its games there with the weights"):
+        run_arena(specs, out, ArenaConfig(games=2, seed=1), progress=False)
+    assert len(load_results(out)) == 1
+    moved = tmp_path / "copy.pt"  # the same network under another path is the same agent
+    moved.write_bytes(b"generation 52")
+    run_arena([f"net=netfake:weights={moved}", "random"], out, ArenaConfig(games=2, seed=1),
+              progress=False)
+    assert len(load_results(out)) == 2
+    with pytest.raises(ArenaError, match="'random' played its games there as another spec"):
+        run_arena([f"net=netfake:weights={moved}", "random=mcts:visits=8"], out,
+                  ArenaConfig(games=3, seed=1), progress=False)
+
+
+def test_network_kinds_digest_the_weights_they_load(tmp_path):
+    from goengine.agents import shipped_weights
+    shipped = shipped_weights()
+    digest = hashlib.sha256(open(shipped, "rb").read()).hexdigest()
+    assert arena.agent_digests("zero:seconds=1") == {shipped: digest}
+    assert arena.agent_digests(f"policy:weights={shipped}") == {shipped: digest}
+    assert arena.agent_digests("random") == {}
+    assert arena.agent_digests("gtp:gnugo --mode gtp") == {}
+    with pytest.raises(SpecError, match="does not exist"):
+        arena.agent_digests(f"zero:weights={tmp_path / 'missing.pt'}")
 
 
 def test_torn_last_line_is_dropped_and_replayed(tmp_path, counting_kind):

@@ -173,6 +173,29 @@ def test_ladder_refuses_a_changed_spec_and_keeps_retired_entrants(tmp_path):
             "budget": {"visits": 16}, "retired": True} in copied["entrants"]
 
 
+def test_ladder_refuses_an_entrant_whose_network_file_was_replaced(tmp_path):
+    from goengine.agents import RandomAgent
+    from selfplay.agent_kinds import AGENT_KINDS, register_agent_kind
+
+    @register_agent_kind("netfake", options={"weights": str}, files=lambda o: [o["weights"]])
+    def _netfake(options, context, stream):
+        return RandomAgent(context.rng(*stream))
+
+    weights = tmp_path / "best.pt"
+    weights.write_bytes(b"generation 52")
+    entrants = [{"label": "rand", "spec": "random"},
+                {"label": "net-1s", "spec": f"netfake:weights={weights}"}]
+    out = tmp_path / "run"
+    try:
+        run_ladder(_ladder(tmp_path, games=1, entrants=entrants), out, progress=False)
+        weights.write_bytes(b"generation 80")  # the ladder file is unchanged, the network is not
+        with pytest.raises(arena.ArenaError, match="'net-1s' played its games there with the weights"):
+            run_ladder(_ladder(tmp_path, games=2, entrants=entrants), out, progress=False)
+        assert len(arena.load_results(out)) == 1
+    finally:
+        AGENT_KINDS.pop("netfake", None)
+
+
 def test_jobs_2_plays_the_same_games(tmp_path):
     one, two = tmp_path / "one", tmp_path / "two"
     run_ladder(_ladder(tmp_path, games=2), one, progress=False)
@@ -359,6 +382,8 @@ def test_lee_kind_plays_from_a_manifest(tmp_path):
         assert game.is_legal(move)
         game.play(move)
     assert agent.mcts.config.mix_lambda == 1.0
+    digests = arena.agent_digests(f"lee:weights={manifest}")
+    assert sorted(digests) == sorted(str(p) for p in (manifest, tmp_path / "sl.pt", tmp_path / "rollout.pt"))
     (tmp_path / "rollout.pt").unlink()
     with pytest.raises(SpecError, match="rollout checkpoint named by .*does not exist"):
         check_agent_spec(f"lee:weights={manifest}")
