@@ -23,6 +23,7 @@ import argparse
 import json
 import logging
 import math
+import os
 import sys
 
 from .arena import (
@@ -362,8 +363,13 @@ def main(argv: list[str] | None = None) -> int:
         command, argv = argv[0], argv[1:]
     else:
         command = "run"
-    return {"run": cmd_run, "agents": cmd_agents, "table": cmd_table, "ladder": cmd_ladder,
-            "report": cmd_report}[command](argv)
+    try:
+        return {"run": cmd_run, "agents": cmd_agents, "table": cmd_table, "ladder": cmd_ladder,
+                "report": cmd_report}[command](argv)
+    except BrokenPipeError:  # `goengine-arena ladder L --dry-run | head`: the reader left
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so that the exit's flush does not fail again
+        return 141  # what a shell reports for a writer killed by SIGPIPE
 
 
 if __name__ == "__main__":

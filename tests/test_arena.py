@@ -554,3 +554,13 @@ def test_random_openings_keep_deterministic_players_from_replaying_one_game(tmp_
     assert games(tmp_path / "again", opening_moves=3)[2].moves == opened[2].moves
     with pytest.raises(ArenaError, match="opening_moves 3 \\(now None\\)"):
         games(tmp_path / "opened")
+
+
+def test_cli_output_into_a_closed_pipe_exits_quietly():
+    import subprocess
+    proc = subprocess.Popen([sys.executable, "-m", "selfplay.cli", "agents"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # the reader (`| head`) is gone before anything is written
+    stderr = proc.stderr.read().decode()
+    assert proc.wait() == 141
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr
