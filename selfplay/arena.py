@@ -246,8 +246,10 @@ class GameResult:
     finished: str = ""
     """ISO time the game ended."""
     per_move: dict | None = None
-    """Thinking per side: ``{"black": {"moves": n, "seconds": total, "visits": total}, ...}``
-    (visits: the root visits of the agent's searches, when it reports them)."""
+    """Thinking per side: ``{"black": {"moves": n, "seconds": total, "visits": total,
+    "playouts": total}, ...}`` (visits: the root visits of the agent's searches, when it
+    reports them, counting those reused from the previous move's tree; playouts: the
+    simulations the searches ran themselves)."""
     schema: int = RESULTS_SCHEMA
 
     def score_for(self, label: str) -> float:
@@ -650,7 +652,7 @@ class _MoveWatch:
     def __init__(self, agents: dict):
         self.agents = agents
         self.last = time.monotonic()
-        self.stats = {BLACK: [0, 0.0, 0], WHITE: [0, 0.0, 0]}
+        self.stats = {BLACK: [0, 0.0, 0, 0], WHITE: [0, 0.0, 0, 0]}
 
     def __call__(self, game, colour, action) -> None:
         now = time.monotonic()
@@ -662,11 +664,12 @@ class _MoveWatch:
         visits = getattr(result, "simulations", None)
         if isinstance(visits, (int, np.integer)):
             entry[2] += int(visits)
+            entry[3] += int(getattr(result, "playouts", visits))
 
     def summary(self) -> dict:
-        return {name: {"moves": m, "seconds": round(t, 3), "visits": v}
-                for name, (m, t, v) in (("black", self.stats[BLACK]),
-                                        ("white", self.stats[WHITE]))}
+        return {name: {"moves": m, "seconds": round(t, 3), "visits": v, "playouts": n}
+                for name, (m, t, v, n) in (("black", self.stats[BLACK]),
+                                           ("white", self.stats[WHITE]))}
 
 
 class _NoBar:
@@ -738,18 +741,20 @@ def summarize(results: Sequence[GameResult], config: ArenaConfig | None = None, 
     for p in players:
         lo, hi = fit.rating_interval(p, config.interval)
         mine = [r for r in results if p in (r.a, r.b)]
-        moves = seconds = visits = 0
+        moves = seconds = visits = playouts = 0
         for r in mine:
             side = (r.per_move or {}).get("black" if r.black == p else "white")
             if side:
                 moves += side["moves"]
                 seconds += side["seconds"]
                 visits += side["visits"]
+                playouts += side.get("playouts", side["visits"])  # older results: no reuse known
         summary["ratings"].append({
             "player": p, "rating": _num(fit.ratings[p]), "low": _num(lo), "high": _num(hi),
             "games": len(mine), "score": sum(r.score_for(p) for r in mine) / len(mine),
             "seconds_per_move": round(seconds / moves, 3) if moves else None,
-            "visits_per_move": round(visits / moves, 1) if moves and visits else None})
+            "visits_per_move": round(visits / moves, 1) if moves and visits else None,
+            "playouts_per_move": round(playouts / moves, 1) if moves and visits else None})
     summary["ratings"].sort(key=lambda row: -_sortable(row["rating"]))
     summary["elo"] = {"model": "Bradley-Terry, logistic Elo, maximum likelihood over all "
                                "games", "anchor": anchor, "anchor_rating": config.anchor_rating,
@@ -824,12 +829,13 @@ def format_summary(summary: dict) -> str:
         lines += _table(header, rows)
         lines.append("")
         header = ["rank", "agent", "Elo", f"{level}% interval", "games", "score",
-                  "s/move", "visits/move"]
+                  "s/move", "visits/move", "playouts/move"]
         rows = [[str(k), r["player"], _fmt_elo(r["rating"]),
                  f"[{_fmt_elo(r['low'])}, {_fmt_elo(r['high'])}]", str(r["games"]),
                  f"{100 * r['score']:.1f}%",
                  "" if r.get("seconds_per_move") is None else f"{r['seconds_per_move']:.2f}",
-                 "" if r.get("visits_per_move") is None else f"{r['visits_per_move']:.0f}"]
+                 "" if r.get("visits_per_move") is None else f"{r['visits_per_move']:.0f}",
+                 "" if r.get("playouts_per_move") is None else f"{r['playouts_per_move']:.0f}"]
                 for k, r in enumerate(summary["ratings"], 1)]
         lines += _table(header, rows)
         lines.append(f"(Elo by maximum likelihood over all games; {elo['anchor']} fixed at "

@@ -229,12 +229,13 @@ def _ratings_section(rated: list[dict], entrants: dict, summary: dict) -> str:
         e = entrants.get(r["player"])
         per_move = "" if r.get("seconds_per_move") is None else f"{r['seconds_per_move']:.2f}"
         visits = "" if r.get("visits_per_move") is None else f"{r['visits_per_move']:.0f}"
+        playouts = "" if r.get("playouts_per_move") is None else f"{r['playouts_per_move']:.0f}"
         rows.append([str(k), f"`{r['player']}`", (e.recipe or "") if e else "",
                      _budget_text(e), _elo(r["rating"]),
                      f"[{_elo(r['low'])}, {_elo(r['high'])}]", str(r["games"]),
-                     f"{100 * r['score']:.1f}%", per_move, visits])
+                     f"{100 * r['score']:.1f}%", per_move, visits, playouts])
     lines.append(_table(["rank", "entrant", "recipe", "budget", "Elo", f"{level}% interval",
-                         "games", "score", "s/move", "visits/move"], rows))
+                         "games", "score", "s/move", "visits/move", "playouts/move"], rows))
     return "\n".join(lines)
 
 

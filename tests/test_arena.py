@@ -144,6 +144,11 @@ def test_match_random_against_small_mcts(tmp_path):
     assert saved["pairings"] == json.loads(json.dumps(summary["pairings"]))
     mcts_row = next(r for r in summary["ratings"] if r["player"] == "mcts:visits=64")
     assert mcts_row["visits_per_move"] >= 64
+    # pure MCTS reuses its subtree: visits count the reused ones, playouts do not
+    assert mcts_row["playouts_per_move"] == pytest.approx(64, abs=0.5)
+    assert mcts_row["visits_per_move"] > mcts_row["playouts_per_move"]
+    assert all(r.per_move[side]["playouts"] <= r.per_move[side]["visits"]
+               for r in results for side in ("black", "white"))
     text = arena.format_summary(summary)
     assert "mcts:visits=64" in text and "Elo a-b" in text
 

@@ -158,6 +158,8 @@ def test_tree_reuse_keeps_the_chosen_childs_statistics():
     assert sorted(zip(moves.tolist(), visits.tolist())) == [(m, n) for m, n in grand]
     result2 = mcts.search(game, num_simulations=100)
     assert result2.simulations == child_visits + 100
+    assert result.playouts == result.simulations == 500  # a fresh tree: every visit is new
+    assert result2.playouts == 100  # the reused visits are the previous search's
 
 
 def test_reuse_after_two_moves_and_reset_on_unrelated_position():

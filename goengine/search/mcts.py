@@ -63,6 +63,9 @@ class SearchResult:
     moves: list[MoveInfo]
     elapsed: float
     nodes: int
+    playouts: int = 0
+    """Simulations this search ran itself: ``simulations`` (the root's visits) less those
+    reused from the previous move's subtree (KataGo's "playouts" beside its "visits")."""
 
     @property
     def pi(self) -> np.ndarray:
@@ -283,7 +286,8 @@ class MCTS:
             for i in order if visits[i] > 0
         ]
         return SearchResult(game.size, game.to_play, tree.root_value(), int(tree.root_visits), v, pp, qq,
-                            infos, time.monotonic() - start, tree.used)
+                            infos, time.monotonic() - start, tree.used,
+                            int(tree.root_visits) - getattr(self, "_visits_at_prepare", 0))
 
     # ------------------------------------------------------------------ move choice
     def choose(self, result: SearchResult, game) -> int:
