@@ -206,6 +206,13 @@ def test_tiny_loop_end_to_end(tmp_path):
     assert (tmp_path / "run" / "train_log.csv").read_text().count("\n") == 1 + 2 * 2  # a row per 10 steps
     assert (tmp_path / "run" / state["best"]).exists()
     assert not list((tmp_path / "run").rglob("*.tmp"))
+    timed = {(r["generation"], r["stage"]): r for r in run._stats("train") + run._stats("gating")}
+    assert sorted(timed) == [(1, "gating"), (1, "train"), (2, "gating"), (2, "train")]
+    assert all(r["seconds"] > 0 for r in timed.values())
+    assert timed[1, "train"]["steps"] == run.config.train_steps and timed[2, "gating"]["games"] == 2
+    from training.ship import model_card
+    card = model_card(tmp_path / "run", "zero-tiny", ["a measured line"])
+    assert "h of training and" in card and "logged for" not in card  # every generation timed
 
 
 def test_continuous_update_promotes_every_candidate(tmp_path):

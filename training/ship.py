@@ -41,6 +41,9 @@ def model_card(run: Path, name: str, strength: list[str]) -> str:
     games = sum(per_gen.values())
     games_to_best = sum(n for g, n in per_gen.items() if g < best_gen)
     seconds = sum(s.get("seconds", 0) for s in selfplay)
+    stage_hours = {stage: sum(s.get("seconds", 0) for s in stats if s["stage"] == stage) / 3600
+                   for stage in ("train", "gating")}
+    timed = len({s["generation"] for s in stats if s["stage"] == "train"})
     sp = config["selfplay"]
     promoted = [h for h in state["history"] if h["promoted"]]
     lines = [
@@ -62,8 +65,11 @@ def model_card(run: Path, name: str, strength: list[str]) -> str:
         f"lr {config['learning_rate']} with drops at {config['lr_drops']} of the run, L2 {config['weight_decay']}; "
         f"gating {config['gating_games']} games at {config['gating_simulations']} simulations, promotion at "
         f"{config['gating_threshold']:.0%}.",
-        f"- **Compute**: {games:,} self-play games so far, {seconds / 3600:.2f} h of logged self-play wall time on "
-        f"{platform.machine()} CPU (2 cores shared with other work), torch {torch.__version__}.",
+        f"- **Compute**: {games:,} self-play games so far; logged wall time {seconds / 3600:.2f} h of self-play"
+        + (f", {stage_hours['train']:.2f} h of training and {stage_hours['gating']:.2f} h of gating"
+           + (f" (these two logged for {timed} of {state['generation']} generations)"
+              if timed < state["generation"] else "") if timed else "")
+        + f", on {platform.machine()} CPU (2 cores shared with other work), torch {torch.__version__}.",
         *([f"- **Started from**: generation 0 of this run is `{Path(config['initial_weights']).name}` "
             f"({meta_note(run)}), not a random network."] if config.get("initial_weights") else []),
         f"- **Promotions**: " + (", ".join(f"gen {h['generation']} ({h['winrate_vs_best']:.0%} vs gen "

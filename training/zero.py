@@ -379,7 +379,9 @@ class ZeroRun:
         cfg = self.config
         if self.candidate_path(g).exists():
             return
+        start = time.monotonic()
         window, model, opt, rng, step = self.trainer_state(g, self.device)
+        first_step = step
         if step:
             self.log(f"[gen {g}] training resumes at step {step}")
             self._truncate_log(g, step)
@@ -418,6 +420,8 @@ class ZeroRun:
                                              "games": games, "window": len(window), "preset": cfg.preset})
         if self.progress_path(g).exists():
             self.progress_path(g).unlink()
+        self._append_stats(g, "train", {"steps": step - first_step, "samples": len(window),
+                                        "seconds": round(time.monotonic() - start, 1)})
 
     def _truncate_log(self, g: int, step: int) -> None:
         """Drop log rows of generation g written after the checkpoint being resumed."""
@@ -462,6 +466,8 @@ class ZeroRun:
             path.parent.mkdir(parents=True, exist_ok=True)
             # rewrite the complete lines only, dropping a torn one
             atomic_write_bytes(path, "".join(json.dumps(r) + "\n" for r in results).encode())
+            start = time.monotonic()
+            played = len(results)
             candidate = load(self.candidate_path(g), kind="zero").to(self.device)
             best = self.best_model()
             seed = cfg.seed * 31 + g
@@ -480,6 +486,8 @@ class ZeroRun:
                     results.append(row)
                     bar.update(1)
             bar.close()
+            self._append_stats(g, "gating", {"games": len(results) - played,
+                                             "seconds": round(time.monotonic() - start, 1)})
         wins = sum(r["candidate_won"] for r in results[: cfg.gating_games])
         rate = wins / cfg.gating_games
         return rate >= cfg.gating_threshold, rate
