@@ -395,7 +395,7 @@ def agent_identity(spec: AgentSpec, weights: bool = True) -> dict:
     so a moved copy is the same agent and a replaced file is not."""
     hashed = getattr(AGENT_KINDS.get(spec.kind), "files", None) is not None
     options = sorted([k, v] for k, v in spec.options if not (hashed and k == "weights"))
-    identity = {"kind": spec.kind, "options": options, "argument": spec.argument}
+    identity = {"spec": spec.text, "kind": spec.kind, "options": options, "argument": spec.argument}
     if weights:
         identity["weights"] = agent_digests(spec)
     return identity
@@ -407,8 +407,8 @@ def _same_agent(out: Path, label: str, before: dict, now: dict) -> None:
 
     if spec_part(before) != spec_part(now):
         raise ArenaError(f"{out}: agent {label!r} played its games there as another spec "
-                         f"({spec_part(before)}, now {spec_part(now)}); give it another label "
-                         f"or use another --out folder")
+                         f"({before.get('spec')!r}, now {now.get('spec')!r}): give it another "
+                         f"label or use another --out folder")
     old_weights, new_weights = before.get("weights") or {}, now.get("weights") or {}
     if sorted(old_weights.values()) != sorted(new_weights.values()):
         def show(weights: dict) -> str:

@@ -448,7 +448,9 @@ def _merge_with_folder(ladder: Ladder, out: Path) -> Ladder:
 def _identity(spec: AgentSpec) -> dict:
     """What makes two specs the same agent: the kind and its options or command line (a
     network's weights path aside: arena.json's sha256 of the file decides that part)."""
-    return agent_identity(spec, weights=False)
+    identity = agent_identity(spec, weights=False)
+    identity.pop("spec")  # the text itself may differ (option order, the weights path)
+    return identity
 
 
 def ladder_summary(results: list[GameResult], ladder: Ladder) -> dict:
