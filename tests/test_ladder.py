@@ -192,6 +192,11 @@ def test_ladder_refuses_an_entrant_whose_network_file_was_replaced(tmp_path):
         with pytest.raises(arena.ArenaError, match="'net-1s' played its games there with the weights"):
             run_ladder(_ladder(tmp_path, games=2, entrants=entrants), out, progress=False)
         assert len(arena.load_results(out)) == 1
+        kept = tmp_path / "gen52.pt"  # the file it played with, under another name: the same entrant
+        kept.write_bytes(b"generation 52")
+        entrants[1]["spec"] = f"netfake:weights={kept}"
+        run_ladder(_ladder(tmp_path, games=2, entrants=entrants), out, progress=False)
+        assert len(arena.load_results(out)) == 2
     finally:
         AGENT_KINDS.pop("netfake", None)
 
