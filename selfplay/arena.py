@@ -401,11 +401,14 @@ def agent_identity(spec: AgentSpec, weights: bool = True) -> dict:
     return identity
 
 
-def _same_agent(out: Path, label: str, before: dict, now: dict) -> None:
-    def spec_part(identity: dict) -> str:
-        return json.dumps([identity.get(k) for k in ("kind", "options", "argument")], default=str)
+def spec_key(identity: dict) -> str:
+    """The part of an ``agent_identity`` that the spec decides (kind, options, command
+    line), as text comparable between an identity read back from JSON and a fresh one."""
+    return json.dumps([identity.get(k) for k in ("kind", "options", "argument")], default=str)
 
-    if spec_part(before) != spec_part(now):
+
+def _same_agent(out: Path, label: str, before: dict, now: dict) -> None:
+    if spec_key(before) != spec_key(now):
         raise ArenaError(f"{out}: agent {label!r} played its games there as another spec "
                          f"({before.get('spec')!r}, now {now.get('spec')!r}): give it another "
                          f"label or use another --out folder")

@@ -54,6 +54,7 @@ from .arena import (
     load_results,
     play_schedule,
     prepare_folder,
+    spec_key,
     summarize,
     write_summary,
 )
@@ -445,12 +446,10 @@ def _merge_with_folder(ladder: Ladder, out: Path) -> Ladder:
     return dataclasses.replace(ladder, entrants=ladder.entrants + tuple(retired))
 
 
-def _identity(spec: AgentSpec) -> dict:
+def _identity(spec: AgentSpec) -> str:
     """What makes two specs the same agent: the kind and its options or command line (a
     network's weights path aside: arena.json's sha256 of the file decides that part)."""
-    identity = agent_identity(spec, weights=False)
-    identity.pop("spec")  # the text itself may differ (option order, the weights path)
-    return identity
+    return spec_key(agent_identity(spec, weights=False))
 
 
 def ladder_summary(results: list[GameResult], ladder: Ladder) -> dict:

@@ -143,6 +143,7 @@ class MCTS:
         self._tree: Tree | None = None
         self._tree_key = None  # (size, komi, history list) the tree's root stands for
         self._batch: LeafBatch | None = None
+        self._visits_at_prepare = 0  # the root's visits when the current search began (reused ones)
 
     # ------------------------------------------------------------------ the tree
     def reset(self) -> None:
@@ -287,7 +288,7 @@ class MCTS:
         ]
         return SearchResult(game.size, game.to_play, tree.root_value(), int(tree.root_visits), v, pp, qq,
                             infos, time.monotonic() - start, tree.used,
-                            int(tree.root_visits) - getattr(self, "_visits_at_prepare", 0))
+                            int(tree.root_visits) - self._visits_at_prepare)
 
     # ------------------------------------------------------------------ move choice
     def choose(self, result: SearchResult, game) -> int:
