@@ -184,6 +184,50 @@ def test_run_starts_from_given_weights_and_calibrates_resignation(tmp_path):
     assert run.selfplay_config(1).resign_threshold == run.resign_threshold(1)
 
 
+def test_window_seed_trains_on_the_parent_runs_newest_games_until_its_own_replace_them(tmp_path):
+    quiet = dict(log=lambda *a: None, progress=False)
+    parent = ZeroRun(tmp_path / "parent", tiny_config(), **quiet)
+    parent.selfplay(0)
+    parent_shards = list_shards(parent.selfplay_dir(0))
+    newest = read_shard(parent_shards[-1])["z"].shape[0]
+    cfg = tiny_config(window_seed=str(tmp_path / "parent"), window_samples=newest)
+    child = ZeroRun(tmp_path / "child", cfg, **quiet)
+    seeds = list_shards(child.seed_dir())
+    assert [p.read_bytes() for p in seeds] == [parent_shards[-1].read_bytes()]  # the newest only: it fills the window
+    window, *_ = child.trainer_state(1, "cpu")  # no games of its own yet, and still a full window
+    assert len(window) == newest
+    np.testing.assert_array_equal(window.z, read_shard(parent_shards[-1])["z"])
+    child.selfplay(0)
+    assert child.games_on_disk(0) == cfg.games_per_generation  # the seed is not this run's games
+    own = np.concatenate([read_shard(p)["z"] for p in list_shards(child.selfplay_dir(0))])
+    window, *_ = child.trainer_state(1, "cpu")
+    assert len(window) == newest and len(own) >= newest  # its own newest games pushed the seed out
+    np.testing.assert_array_equal(window.z, own[-newest:])
+    # a child of the child reads its seed too: a run folder's shards are the seed, then its generations
+    from training.datasets import newest_shards
+    assert newest_shards(tmp_path / "child", 10**6) == seeds + list_shards(child.selfplay_dir(0))
+    from training.ship import seed_note
+    games = int(np.unique(read_shard(seeds[0])["game"]).size)
+    assert seed_note(tmp_path / "child") == f"{games} games ({newest} samples)"
+
+
+def test_window_seed_refuses_a_missing_folder_or_another_board_size(tmp_path):
+    quiet = dict(log=lambda *a: None, progress=False)
+    with pytest.raises(ValueError, match="no such folder"):
+        ZeroRun(tmp_path / "a", tiny_config(window_seed=str(tmp_path / "nowhere")), **quiet)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="holds no self-play shards"):
+        ZeroRun(tmp_path / "b", tiny_config(window_seed=str(tmp_path / "empty")), **quiet)
+    write_shard(tmp_path / "small" / "s.npz", [_samples(size=5)], komi=7.5)
+    with pytest.raises(ValueError, match="a 5x5 shard, not 9x9"):
+        ZeroRun(tmp_path / "c", tiny_config(window_seed=str(tmp_path / "small")), **quiet)
+    assert not [p for p in tmp_path.iterdir() if p.name in "abc"]  # no half-made run folder left behind
+    from training.__main__ import main
+    assert main(["zero", "--run", str(tmp_path / "d"), "--window-from", str(tmp_path / "small"), "--quiet"]) == 2
+    assert main(["zero", "--run", str(tmp_path / "d"), "--init", str(tmp_path / "none.pt"), "--quiet"]) == 2
+    assert not (tmp_path / "d").exists()  # so the corrected command starts the run instead of refusing a resume
+
+
 def test_playout_cap_marks_cheap_searches():
     model = ZeroNet(zero_config("tiny", board_size=5))
     cfg = SelfPlayConfig(size=5, parallel_games=4, simulations=8, cheap_simulations=2, playout_cap=True,

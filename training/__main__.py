@@ -35,6 +35,8 @@ def _zero(args) -> int:
         changes["gating"] = False
     if args.init is not None:
         changes["initial_weights"] = args.init
+    if args.window_from is not None:
+        changes["window_seed"] = args.window_from
     if args.simulations is not None:
         sp["simulations"] = args.simulations
     if args.parallel is not None:
@@ -91,6 +93,9 @@ def main(argv=None) -> int:
     z.add_argument("--no-gating", action="store_true", help="promote every candidate (AlphaZero)")
     z.add_argument("--init", default=None, metavar="CHECKPOINT",
                    help="start generation 0 from this ZeroNet (e.g. goengine/weights/zero-9x9.pt) instead of a random one")
+    z.add_argument("--window-from", default=None, metavar="RUN",
+                   help="fill the replay window at the start with the newest games of this run folder "
+                        "(or folder of shards), e.g. the run --init's network came from")
     z.add_argument("--device", choices=["auto", "cpu", "cuda"])
     z.add_argument("--threads", type=int, help="torch CPU threads")
     z.add_argument("--inference", choices=["auto", "torch", "torch-fused", "onnx", "onnx-int8"],

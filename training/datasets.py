@@ -17,6 +17,34 @@ from goengine.features import NUM_SYMMETRIES, apply_planes, apply_policy, zero17
 from selfplay.records import list_shards, read_shard
 
 
+def newest_shards(source, max_samples: int, size: int | None = None) -> list[Path]:
+    """The newest complete shards under `source` (oldest first) that together hold at least
+    max_samples samples (all of them if fewer). `source` is a Zero run folder (its window_seed
+    shards, then its generations in order) or any folder of shards. Raises ValueError naming
+    the folder when it holds none, or shards of another board size than `size`."""
+    source = Path(source)
+    if not source.is_dir():
+        raise ValueError(f"{source}: no such folder of self-play shards")
+    if (source / "config.json").exists():  # a run folder: generations in order, not by name
+        gens = sorted((source / "selfplay").glob("gen_*"), key=lambda d: int(d.name.split("_")[1]))
+        paths = list_shards(source / "window_seed") + [p for d in gens for p in list_shards(d)]
+    else:
+        paths = list_shards(source)
+    if not paths:
+        raise ValueError(f"{source}: holds no self-play shards (.npz)")
+    chosen, total = [], 0
+    for path in reversed(paths):
+        shard = read_shard(path)
+        if size is not None and int(shard["size"]) != size:
+            raise ValueError(f"{path}: a {int(shard['size'])}x{int(shard['size'])} shard, "
+                             f"not {size}x{size}")
+        chosen.append(path)
+        total += shard["z"].shape[0]
+        if total >= max_samples:
+            break
+    return chosen[::-1]
+
+
 class ReplayWindow:
     def __init__(self, shards: list[dict]):
         if not shards:

@@ -72,6 +72,8 @@ def model_card(run: Path, name: str, strength: list[str]) -> str:
         + f", on {platform.machine()} CPU (2 cores shared with other work), torch {torch.__version__}.",
         *([f"- **Started from**: generation 0 of this run is `{Path(config['initial_weights']).name}` "
             f"({meta_note(run)}), not a random network."] if config.get("initial_weights") else []),
+        *([f"- **Replay window seeded** with {seed_note(run)} of `{config['window_seed']}`, "
+            f"pushed out by this run's games as they came."] if config.get("window_seed") else []),
         f"- **Promotions**: " + (", ".join(f"gen {h['generation']} ({h['winrate_vs_best']:.0%} vs gen "
                                             f"{h['previous_best']})" for h in promoted) or "none"),
         f"- **Elo chain** (gating results, generation 0 = "
@@ -94,6 +96,14 @@ def meta_note(run: Path) -> str:
     meta = load(run / "models" / "gen_0000.pt", kind="zero").meta.get("initial_meta", {})
     parts = [f"{k} {meta[k]}" for k in ("generation", "games", "steps") if k in meta]
     return ", ".join(parts) or "no training record"
+
+
+def seed_note(run: Path) -> str:
+    """How many games and samples the run's window_seed/ shards hold."""
+    from selfplay.records import list_shards, read_shard
+    shards = [read_shard(p) for p in list_shards(run / "window_seed")]
+    games = sum(int(np.unique(s["game"]).size) for s in shards)
+    return f"{games:,} games ({sum(s['z'].shape[0] for s in shards):,} samples)"
 
 
 def main(argv=None) -> int:

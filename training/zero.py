@@ -56,6 +56,12 @@ class ZeroConfig:
     initial_weights: str = ""
     """Generation 0's network: empty for a random initialisation (AlphaGo Zero), or a ZeroNet
     checkpoint to continue from (its architecture replaces `net`), e.g. the shipped network."""
+    window_seed: str = ""
+    """A run folder (or a folder of shards) whose newest self-play shards, up to window_samples,
+    are copied into this run's window_seed/ when it starts. They fill the replay window until
+    this run's own games push them out, so a run continued from `initial_weights` trains on
+    its parent's games from its first generation instead of on one generation's few samples.
+    They count as neither this run's games nor its self-play time."""
     generations: int = 2
     """Generations to run (a resumed run continues up to this number)."""
     games_per_generation: int = 16
@@ -182,6 +188,15 @@ def _device(name: str) -> torch.device:
     return torch.device(name)
 
 
+def _check_sources(cfg: ZeroConfig) -> None:
+    """Refuse a new run whose starting network or window seed cannot be used (ValueError)."""
+    if cfg.initial_weights:
+        load(cfg.initial_weights, kind="zero", board_size=cfg.size)
+    if cfg.window_seed:
+        from .datasets import newest_shards
+        newest_shards(cfg.window_seed, cfg.window_samples, size=cfg.size)
+
+
 class ZeroRun:
     """One run folder and the loop over it. Every stage reads its progress from disk."""
 
@@ -204,6 +219,7 @@ class ZeroRun:
         else:
             if config is None:
                 raise FileNotFoundError(f"{self.folder}: no config.json; give a preset to start a run")
+            _check_sources(config)  # before config.json exists: a bad path leaves no half-made run
             self.folder.mkdir(parents=True, exist_ok=True)
             self.config = config
             _write_json(cfg_path, config.to_json())
@@ -226,6 +242,14 @@ class ZeroRun:
     def selfplay_dir(self, g: int) -> Path:
         return self.folder / "selfplay" / f"gen_{g:04d}"
 
+    def seed_dir(self) -> Path:
+        return self.folder / "window_seed"
+
+    def window_shards(self, g: int) -> list[Path]:
+        """The shards training generation g may draw from, oldest first: the seed, then the
+        self-play of generations 0 to g-1."""
+        return list_shards(self.seed_dir()) + [p for h in range(g) for p in list_shards(self.selfplay_dir(h))]
+
     def candidate_path(self, g: int) -> Path:
         return self.folder / "train" / f"candidate_{g:04d}.pt"
 
@@ -240,6 +264,8 @@ class ZeroRun:
 
     def _ensure_initial_model(self) -> None:
         if self.state["best"] is None:
+            if self.config.window_seed:
+                self._seed_window()
             torch.manual_seed(self.config.seed)
             meta = {"recipe": "zero", "generation": 0, "games": 0, "steps": 0}
             if self.config.initial_weights:
@@ -253,13 +279,26 @@ class ZeroRun:
             self.state["best_generation"] = 0
             self._save_state()
 
+    def _seed_window(self) -> None:
+        """Copy the newest shards of config.window_seed into seed_dir(), each to a temporary
+        name then renamed; a start killed midway copies the same files again."""
+        from .datasets import newest_shards
+        chosen = newest_shards(self.config.window_seed, self.config.window_samples, size=self.config.size)
+        self.seed_dir().mkdir(parents=True, exist_ok=True)
+        for k, path in enumerate(chosen):
+            atomic_write_bytes(self.seed_dir() / f"seed_{k:05d}.npz", path.read_bytes())
+        for stale in list_shards(self.seed_dir())[len(chosen):]:  # from a start killed midway
+            stale.unlink()
+        samples = sum(read_shard(p)["z"].shape[0] for p in list_shards(self.seed_dir()))
+        self.log(f"replay window seeded with {samples} samples in {len(chosen)} shards of {self.config.window_seed}")
+
     def best_model(self):
         return load(self.folder / self.state["best"], kind="zero", board_size=self.config.size).to(self.device)
 
     def evaluator(self, model, seed: int):
         options = {"seed": seed}
         if self.config.inference in ("onnx-int8", "auto"):  # int8 calibrates on the run's newest shards
-            shards = [p for h in range(self.state["generation"] + 1) for p in list_shards(self.selfplay_dir(h))]
+            shards = self.window_shards(self.state["generation"] + 1)
             options["calibration"] = shards[-8:] or None  # none yet: a quick self-play calibrates
         return PolicyValueEvaluator(model, symmetries="random", rng=np.random.default_rng(seed), device=self.device,
                                     backend=self.config.inference, backend_options=options)
@@ -358,8 +397,7 @@ class ZeroRun:
         single-process trainer and the DistributedDataParallel one (training/ddp.py)."""
         cfg = self.config
         rng = np.random.default_rng(cfg.seed * 7919 + g)
-        shards = [p for h in range(g) for p in list_shards(self.selfplay_dir(h))]
-        window = ReplayWindow.from_paths(shards, cfg.window_samples)
+        window = ReplayWindow.from_paths(self.window_shards(g), cfg.window_samples)
         model = self._starting_weights(g).to(device)
         model.train()
         opt = torch.optim.SGD(model.parameters(), lr=cfg.learning_rate, momentum=cfg.momentum,
