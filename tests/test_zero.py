@@ -287,6 +287,40 @@ def test_zero_elo_rates_promoted_generations_and_resumes(tmp_path, capsys):
     assert "plot:" in capsys.readouterr().out
 
 
+def test_lineage_elo_rates_a_chain_of_networks_and_resumes(tmp_path, capsys):
+    from goengine.models import save
+    from training import lineage_elo
+    paths = []
+    for i, games in enumerate((10, 20, 30)):
+        torch.manual_seed(i)
+        paths.append(tmp_path / f"net{i}.pt")
+        save(ZeroNet(zero_config("tiny", board_size=5)), paths[-1], {"recipe": "zero", "games": games})
+    argv = [str(p) for p in paths] + ["--games", "2", "--simulations", "4", "--work", str(tmp_path / "w"), "--quiet"]
+    assert lineage_elo.main(argv) == 0
+    games = (tmp_path / "w" / "games.jsonl").read_text().splitlines()
+    pairs = sorted({(json.loads(g)["a"], json.loads(g)["b"]) for g in games})
+    assert pairs == [(1, 0), (2, 0), (2, 1)] and len(games) == 6  # each vs the first and vs the one before
+    summary = json.loads((tmp_path / "w" / "elo.json").read_text())
+    assert summary["games_before"] == {"net0": 10, "net1": 30, "net2": 60}  # the chain's games add up
+    assert summary["ratings"]["net0"]["elo"] == 0 and summary["ratings"]["net2"]["games"] == 4
+    assert (tmp_path / "w" / "elo.png").read_bytes()[:4] == b"\x89PNG"
+    assert lineage_elo.main(argv) == 0  # resumed: nothing replayed
+    assert (tmp_path / "w" / "games.jsonl").read_text().splitlines() == games
+    capsys.readouterr()
+    assert lineage_elo.main([str(paths[0]), str(paths[2])] + argv[3:]) == 2  # other networks, same folder
+    assert "played by other networks" in capsys.readouterr().err
+    torch.manual_seed(7)
+    save(ZeroNet(zero_config("tiny", board_size=5)), tmp_path / "net3.pt", {"games": 5})
+    assert lineage_elo.main([str(p) for p in paths] + [str(tmp_path / "net3.pt")] + argv[3:]) == 0  # one appended
+    grown = (tmp_path / "w" / "games.jsonl").read_text().splitlines()
+    assert grown[:6] == games and len(grown) == 10  # only the new network's two pairs were played
+    assert lineage_elo.main([str(p) for p in paths] + argv[3:]) == 2  # the stored list is longer now
+    assert "played by other networks" in capsys.readouterr().err
+    save(ZeroNet(zero_config("tiny", board_size=9)), tmp_path / "big.pt")
+    assert lineage_elo.main([str(paths[0]), str(tmp_path / "big.pt"), "--work", str(tmp_path / "v")]) == 2
+    assert "several board sizes [5, 9]" in capsys.readouterr().err
+
+
 def test_elo_rating_of_generations_against_hand_computed_scores():
     from training.zero_elo import rate
     rows = ([{"a": 1, "b": 0, "a_won": True}] * 3 + [{"a": 1, "b": 0, "a_won": False}])

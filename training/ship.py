@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import shutil
 import sys
 from pathlib import Path
 

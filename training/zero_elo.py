@@ -72,22 +72,35 @@ def _read_games(path: Path) -> list[dict]:
 def play_pairs(run, pairs: list[tuple[int, int]], games: int, path: Path, log=print) -> list[dict]:
     """Play the missing games of each (a, b) pair of generations; return every game on file."""
     from goengine.models import load
+
+    cfg = run.config
+    return play_games(pairs, games, path,
+                      model_for=lambda g: load(run.model_path(g), kind="zero", board_size=cfg.size).to(run.device),
+                      evaluator_for=run.evaluator, mcfg=run.gating_config(), size=cfg.size, komi=cfg.komi,
+                      seed_base=cfg.seed * 7717, name=lambda g: f"gen {g}", log=log)
+
+
+def play_games(pairs, games: int, path: Path, *, model_for, evaluator_for, mcfg, size: int, komi: float,
+               seed_base: int = 0, name=str, log=print) -> list[dict]:
+    """Play the missing games of each (a, b) pair of players (ints), appending each game to the
+    JSON-lines file `path` as it ends (a torn last line is dropped and its game replayed);
+    return every game on file. model_for(player) loads a network, evaluator_for(model, seed)
+    wraps it; colours alternate and each pair's seed depends only on (a, b)."""
     from selfplay.netmatch import play_net_match
 
     rows = _read_games(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(path, "".join(json.dumps(r) + "\n" for r in rows).encode())
-    cfg = run.config
     for a, b in pairs:
         done = {r["game"] for r in rows if (r["a"], r["b"]) == (a, b)}
         if len(done) >= games:
             continue
-        log(f"gen {a} vs gen {b}: {games - len(done)} games")
-        seed = cfg.seed * 7717 + a * 131 + b
-        models = [load(run.model_path(g), kind="zero", board_size=cfg.size).to(run.device) for g in (a, b)]
+        log(f"{name(a)} vs {name(b)}: {games - len(done)} games")
+        seed = seed_base + a * 131 + b
+        models = [model_for(g) for g in (a, b)]
         with open(path, "a") as f:
-            for mg in play_net_match(run.evaluator(models[0], seed), run.evaluator(models[1], seed + 1), games,
-                                     run.gating_config(), size=cfg.size, komi=cfg.komi, rng=seed, skip=done):
+            for mg in play_net_match(evaluator_for(models[0], seed), evaluator_for(models[1], seed + 1), games,
+                                     mcfg, size=size, komi=komi, rng=seed, skip=done):
                 row = {"a": a, "b": b, "game": mg.index, "a_color": "B" if mg.a_color == 1 else "W",
                        "a_won": bool(mg.a_won), "draw": mg.winner == 0, "result": mg.result, "moves": mg.moves}
                 f.write(json.dumps(row) + "\n")
@@ -110,7 +123,10 @@ def rate(rows: list[dict], generations: list[int]) -> dict:
     return out
 
 
-def plot(path: Path, ratings: dict, chain: dict, games_at: dict, title: str) -> None:
+def plot(path: Path, ratings: dict, chain: dict, games_at: dict, title: str, labels: dict | None = None,
+         ylabel: str = "Elo (generation 0 = 0)", xlabel: str = "self-play games before the generation",
+         curve: str = "matches vs generation 0 and the previous point (ML, 95%)") -> None:
+    """Both Elo curves against self-play games; `labels` names the points (default: the key)."""
     import io
 
     import matplotlib
@@ -119,8 +135,9 @@ def plot(path: Path, ratings: dict, chain: dict, games_at: dict, title: str) -> 
 
     fig, ax = plt.subplots(figsize=(7, 4.2))
     gens = sorted(chain)
-    ax.plot([games_at.get(g, 0) for g in gens], [chain[g] for g in gens], "--", color="0.6",
-            marker=".", label="gating chain (each vs its predecessor)")
+    if gens:
+        ax.plot([games_at.get(g, 0) for g in gens], [chain[g] for g in gens], "--", color="0.6",
+                marker=".", label="gating chain (each vs its predecessor)")
     gens = sorted(g for g in ratings if math.isfinite(ratings[g]["elo"]))
     if gens:
         x = np.array([games_at.get(g, 0) for g in gens])
@@ -130,14 +147,23 @@ def plot(path: Path, ratings: dict, chain: dict, games_at: dict, title: str) -> 
         lo = np.where(np.isfinite(lo), lo, y)
         hi = np.where(np.isfinite(hi), hi, y)
         ax.errorbar(x, y, yerr=[y - lo, hi - y], fmt="o-", color="C0", capsize=3,
-                    label="matches vs generation 0 and the previous point (ML, 95%)")
+                    label=curve)
         for g, xi, yi in zip(gens, x, y):
-            ax.annotate(str(g), (xi, yi), textcoords="offset points", xytext=(3, 5), fontsize=7)
-    ax.set_xlabel("self-play games before the generation")
-    ax.set_ylabel("Elo (generation 0 = 0)")
+            ax.annotate((labels or {}).get(g, str(g)), (xi, yi), textcoords="offset points", xytext=(3, 5), fontsize=7)
+    # a perfect score somewhere between a point and generation 0 leaves it no finite ML rating:
+    # draw the 95% lower bound instead
+    bounded = sorted(g for g in ratings if not math.isfinite(ratings[g]["elo"]) and math.isfinite(ratings[g]["low"]))
+    if bounded:
+        x = [games_at.get(g, 0) for g in bounded]
+        y = [ratings[g]["low"] for g in bounded]
+        ax.plot(x, y, "^", color="C3", label="no finite rating (a perfect score on its way to the first): 95% lower bound")
+        for g, xi, yi in zip(bounded, x, y):
+            ax.annotate((labels or {}).get(g, str(g)), (xi, yi), textcoords="offset points", xytext=(3, 5), fontsize=7)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="best")
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110)
