@@ -257,6 +257,12 @@ def test_tiny_loop_end_to_end(tmp_path):
     from training.ship import model_card
     card = model_card(tmp_path / "run", "zero-tiny", ["a measured line"])
     assert "h of training and" in card and "logged for" not in card  # every generation timed
+    assert f"**Generation**: {state['best_generation']} (" in card
+    card0 = model_card(tmp_path / "run", "zero-tiny", [], generation=0)  # not the best unless nothing was promoted
+    assert "**Generation**: 0 (the run's starting network" in card0 and "0 self-play games before it" in card0
+    assert ("the run's best is generation" in card0) == (state["best_generation"] != 0)
+    from training.ship import main as ship
+    assert ship(["--run", str(tmp_path / "run"), "--generation", "7", "--name", "never"]) == 2  # not promoted
 
 
 def test_continuous_update_promotes_every_candidate(tmp_path):

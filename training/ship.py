@@ -23,13 +23,14 @@ from goengine.models import load, save
 WEIGHTS = Path(__file__).resolve().parents[1] / "goengine" / "weights"
 
 
-def model_card(run: Path, name: str, strength: list[str]) -> str:
+def model_card(run: Path, name: str, strength: list[str], generation: int | None = None) -> str:
+    """The card of promoted `generation` of the run (default: its best)."""
     config = json.loads((run / "config.json").read_text())
     state = json.loads((run / "state.json").read_text())
     stats = [json.loads(line) for line in (run / "stats.jsonl").read_text().splitlines() if line.strip()]
     selfplay = [s for s in stats if s["stage"] == "selfplay"]
-    best_gen = state["best_generation"]
-    model = load(run / state["best"], kind="zero")
+    best_gen = state["best_generation"] if generation is None else generation
+    model = load(run / (state["best"] if generation is None else f"models/gen_{generation:04d}.pt"), kind="zero")
     meta = getattr(model, "meta", {})
     params = sum(p.numel() for p in model.parameters())
     from selfplay.records import list_shards, read_shard
@@ -51,7 +52,10 @@ def model_card(run: Path, name: str, strength: list[str]) -> str:
         f"- **Recipe**: AlphaGo Zero self-play (goengine `training/zero.py`), no human or GNU Go data.",
         f"- **Network**: ZeroNet preset `{config['net']}` ({model.config.blocks} residual blocks x "
         f"{model.config.filters} filters, {params:,} parameters), input `zero17`.",
-        f"- **Generation**: {best_gen} (promoted by gating) of {state['generation']} trained; "
+        f"- **Generation**: {best_gen} ("
+        + ("the run's starting network" if best_gen == 0 else "promoted by gating")
+        + ("" if best_gen == state["best_generation"] else f"; the run's best is generation {state['best_generation']}")
+        + f") of {state['generation']} trained; "
         f"{games_to_best:,} self-play games before it, {meta.get('steps', '?')} SGD steps per generation "
         f"of batch {config['batch_size']}.",
         f"- **Self-play**: {sp['simulations']} simulations per move, {sp['parallel_games']} games at once, "
@@ -118,10 +122,13 @@ def main(argv=None) -> int:
         return 2
     state = json.loads((run / "state.json").read_text())
     source = run / (f"models/gen_{args.generation:04d}.pt" if args.generation is not None else state["best"])
+    if not source.exists():
+        print(f"{run}: generation {args.generation} was not promoted (no {source.name})", file=sys.stderr)
+        return 2
     model = load(source, kind="zero")
     WEIGHTS.mkdir(exist_ok=True)
     save(model, WEIGHTS / f"{args.name}.pt", {**getattr(model, "meta", {}), "shipped_from": str(source.name)})
-    card = model_card(run, args.name, args.strength)
+    card = model_card(run, args.name, args.strength, args.generation)
     atomic_write_bytes(WEIGHTS / f"{args.name}.md", card.encode("utf-8"))
     print(f"shipped {source} -> {WEIGHTS / (args.name + '.pt')} ({(WEIGHTS / (args.name + '.pt')).stat().st_size:,} bytes)")
     return 0
