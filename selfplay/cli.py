@@ -24,7 +24,9 @@ import json
 import logging
 import math
 import os
+import signal
 import sys
+import threading
 
 from .arena import (
     AGENT_KINDS,
@@ -356,6 +358,12 @@ def cmd_report(argv: list[str]) -> int:
     return 0
 
 
+def _terminated(signum, frame):
+    """SIGTERM (`kill`, a scheduler's stop): leave by an exception, so that the game
+    processes are terminated and the files closed as for Ctrl-C, instead of left running."""
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -363,6 +371,8 @@ def main(argv: list[str] | None = None) -> int:
         command, argv = argv[0], argv[1:]
     else:
         command = "run"
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminated)
     try:
         return {"run": cmd_run, "agents": cmd_agents, "table": cmd_table, "ladder": cmd_ladder,
                 "report": cmd_report}[command](argv)

@@ -569,3 +569,47 @@ def test_cli_output_into_a_closed_pipe_exits_quietly():
     stderr = proc.stderr.read().decode()
     assert proc.wait() == 141
     assert "Traceback" not in stderr and "BrokenPipeError" not in stderr
+
+
+def test_cli_stopped_by_sigterm_takes_its_game_processes_with_it(tmp_path):
+    import signal
+    import subprocess
+    import time
+
+    def children(pid):
+        out = []
+        for entry in os.listdir("/proc"):
+            try:
+                stat = open(f"/proc/{entry}/stat").read()
+            except (OSError, ValueError):
+                continue
+            fields = stat.rsplit(")", 1)[1].split()
+            if entry.isdigit() and int(fields[1]) == pid:
+                out.append(int(entry))
+        return out
+
+    def alive(pid):
+        try:
+            return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"
+        except OSError:
+            return False
+
+    if not os.path.isdir("/proc"):
+        pytest.skip("needs /proc to find the game processes")
+    proc = subprocess.Popen([sys.executable, "-m", "selfplay.cli", "a=random", "b=random", "--games", "100000",
+                             "--jobs", "2", "--no-progress", "--out", str(tmp_path / "m")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    results = tmp_path / "m" / "results.jsonl"
+    deadline = time.monotonic() + 120
+    while not (results.exists() and results.read_text().count("\n") >= 2) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    workers = [pid for pid in children(proc.pid) if "goengine-arena-worker" in open(f"/proc/{pid}/cmdline").read()
+               or "multiprocessing" in open(f"/proc/{pid}/cmdline").read()]
+    assert len(workers) >= 2, "the game processes were not found while games were being played"
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 128 + signal.SIGTERM
+    deadline = time.monotonic() + 20
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in workers if alive(pid)]
+    assert "Traceback" not in proc.stderr.read().decode()
