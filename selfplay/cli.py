@@ -371,8 +371,8 @@ def main(argv: list[str] | None = None) -> int:
         command, argv = argv[0], argv[1:]
     else:
         command = "run"
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _terminated)
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminated) if in_main_thread else None
     try:
         return {"run": cmd_run, "agents": cmd_agents, "table": cmd_table, "ladder": cmd_ladder,
                 "report": cmd_report}[command](argv)
@@ -380,6 +380,9 @@ def main(argv: list[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # so that the exit's flush does not fail again
         return 141  # what a shell reports for a writer killed by SIGPIPE
+    finally:
+        if in_main_thread:  # main() called in-process (tests, scripts) leaves SIGTERM as it was
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

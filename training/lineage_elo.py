@@ -21,13 +21,12 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import math
 import sys
 from pathlib import Path
 
 from goengine.fileio import atomic_write_bytes
 
-from .zero_elo import play_games, plot, rate
+from .zero_elo import finite, play_games, plot, rate
 
 
 def _digest(path: Path) -> str:
@@ -110,9 +109,6 @@ def main(argv=None) -> int:
     plot(out, ratings, {}, games_at, f"lineage of {n} networks, each trained from the one before",
          labels=names, ylabel=f"Elo ({names[0]} = 0)", xlabel="self-play games behind the network (all its runs)",
          curve=f"matches vs {names[0]} and the previous network (ML, 95%)")
-
-    def finite(x):
-        return x if math.isfinite(x) else None
 
     summary = {"networks": [str(p) for p in paths], "games_per_pair": args.games, "simulations": args.simulations,
                "ratings": {names[i]: {k: finite(v) if isinstance(v, float) else v for k, v in r.items()}

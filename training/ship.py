@@ -30,7 +30,7 @@ def model_card(run: Path, name: str, strength: list[str], generation: int | None
     stats = [json.loads(line) for line in (run / "stats.jsonl").read_text().splitlines() if line.strip()]
     selfplay = [s for s in stats if s["stage"] == "selfplay"]
     best_gen = state["best_generation"] if generation is None else generation
-    model = load(run / (state["best"] if generation is None else f"models/gen_{generation:04d}.pt"), kind="zero")
+    model = load(checkpoint(run, state, generation), kind="zero")
     meta = getattr(model, "meta", {})
     params = sum(p.numel() for p in model.parameters())
     from selfplay.records import list_shards, read_shard
@@ -101,6 +101,11 @@ def meta_note(run: Path) -> str:
     return ", ".join(parts) or "no training record"
 
 
+def checkpoint(run: Path, state: dict, generation: int | None) -> Path:
+    """The run's checkpoint of promoted `generation` (None: its best)."""
+    return run / (state["best"] if generation is None else f"models/gen_{generation:04d}.pt")
+
+
 def seed_note(run: Path) -> str:
     """How many games and samples the run's window_seed/ shards hold."""
     from selfplay.records import list_shards, read_shard
@@ -121,7 +126,7 @@ def main(argv=None) -> int:
         print(f"{run}: not a run folder (no state.json)", file=sys.stderr)
         return 2
     state = json.loads((run / "state.json").read_text())
-    source = run / (f"models/gen_{args.generation:04d}.pt" if args.generation is not None else state["best"])
+    source = checkpoint(run, state, args.generation)
     if not source.exists():
         print(f"{run}: generation {args.generation} was not promoted (no {source.name})", file=sys.stderr)
         return 2

@@ -134,6 +134,11 @@ def plot(path: Path, ratings: dict, chain: dict, games_at: dict, title: str, lab
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 4.2))
+
+    def name_points(keys, xs, ys):
+        for g, xi, yi in zip(keys, xs, ys):
+            ax.annotate((labels or {}).get(g, str(g)), (xi, yi), textcoords="offset points", xytext=(3, 5), fontsize=7)
+
     gens = sorted(chain)
     if gens:
         ax.plot([games_at.get(g, 0) for g in gens], [chain[g] for g in gens], "--", color="0.6",
@@ -148,8 +153,7 @@ def plot(path: Path, ratings: dict, chain: dict, games_at: dict, title: str, lab
         hi = np.where(np.isfinite(hi), hi, y)
         ax.errorbar(x, y, yerr=[y - lo, hi - y], fmt="o-", color="C0", capsize=3,
                     label=curve)
-        for g, xi, yi in zip(gens, x, y):
-            ax.annotate((labels or {}).get(g, str(g)), (xi, yi), textcoords="offset points", xytext=(3, 5), fontsize=7)
+        name_points(gens, x, y)
     # a perfect score somewhere between a point and generation 0 leaves it no finite ML rating:
     # draw the 95% lower bound instead
     bounded = sorted(g for g in ratings if not math.isfinite(ratings[g]["elo"]) and math.isfinite(ratings[g]["low"]))
@@ -157,8 +161,7 @@ def plot(path: Path, ratings: dict, chain: dict, games_at: dict, title: str, lab
         x = [games_at.get(g, 0) for g in bounded]
         y = [ratings[g]["low"] for g in bounded]
         ax.plot(x, y, "^", color="C3", label="no finite rating (a perfect score on its way to the first): 95% lower bound")
-        for g, xi, yi in zip(bounded, x, y):
-            ax.annotate((labels or {}).get(g, str(g)), (xi, yi), textcoords="offset points", xytext=(3, 5), fontsize=7)
+        name_points(bounded, x, y)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)
@@ -169,6 +172,11 @@ def plot(path: Path, ratings: dict, chain: dict, games_at: dict, title: str, lab
     fig.savefig(buffer, format="png", dpi=110)
     plt.close(fig)
     atomic_write_bytes(path, buffer.getvalue())
+
+
+def finite(x: float):
+    """x, or None where it is infinite or NaN (strict JSON: a perfect score has no finite Elo)."""
+    return x if math.isfinite(x) else None
 
 
 def main(argv=None) -> int:
@@ -205,9 +213,6 @@ def main(argv=None) -> int:
     title = (f"{folder.name}: promoted generations"
              + (f" (generation 0 = {Path(init).name})" if init else " (generation 0 = random init)"))
     plot(out, ratings, chain, games_at, title)
-    def finite(x):
-        return x if math.isfinite(x) else None  # strict JSON: a perfect score has no finite Elo
-
     summary = {"pairs": pairs, "games_per_pair": args.games,
                "ratings": {str(g): {k: finite(v) if isinstance(v, float) else v for k, v in r.items()}
                            for g, r in ratings.items()},
