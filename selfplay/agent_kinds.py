@@ -397,7 +397,8 @@ def _fraction(text: str) -> float:
 
 
 _SEARCH_OPTIONS = {"visits": _positive_int, "seconds": _positive_float,
-                   "c_puct": _positive_float, "fpu": _float, "resign": _float, "seed": _int}
+                   "c_puct": _positive_float, "fpu": _float, "resign": _float, "seed": _int,
+                   "batch": _positive_int}
 """Options of every network search kind (zero, lee), with the mcts kind's meaning."""
 
 _SEARCH_CAP = 10_000_000
@@ -417,7 +418,8 @@ def _budget(options: dict, default_visits: int) -> tuple[int, float | None]:
 def _search_changes(options: dict, **kind_options: str) -> dict:
     """MCTSConfig changes named by the shared search options and by a kind's own
     (``kind_options``: spec option -> MCTSConfig field)."""
-    names = {"c_puct": "c_puct", "fpu": "fpu_reduction", "resign": "resign_threshold", **kind_options}
+    names = {"c_puct": "c_puct", "fpu": "fpu_reduction", "resign": "resign_threshold",
+             "batch": "leaves_per_batch", **kind_options}
     return {field: options[key] for key, field in names.items() if key in options}
 
 
@@ -468,8 +470,8 @@ def _set_torch_threads(threads: int) -> None:
     files=lambda options: [_network_weights(options, "zero")],
     help="AlphaGo Zero: PUCT search over a ZeroNet checkpoint (weights=FILE, default the "
          "shipped 9x9 network; visits=simulations per move (default 800) or seconds=time "
-         "per move; c_puct, fpu reduction, resign threshold, symmetries none/random/all, "
-         "inference backend auto/torch/torch-fused/onnx/onnx-int8)",
+         "per move; c_puct, fpu reduction, resign threshold, batch=leaves per network call, "
+         "symmetries none/random/all, inference backend auto/torch/torch-fused/onnx/onnx-int8)",
     example="zero:visits=200")
 def _zero_agent(options, context, stream):
     from goengine.agents import zero_agent
@@ -522,7 +524,7 @@ def _lee_files(options: dict) -> list[str]:
          'JSON file {"policy": "sl.pt", "value": "value.pt", "rollout": "rollout.pt"} or a '
          "folder of them; visits (default 800) or seconds; lambda: leaf value mixing "
          "(1-lambda)*v + lambda*z, temperature of the policy priors, expansion threshold, "
-         "c_puct, fpu, resign)",
+         "c_puct, fpu, resign, batch=leaves per network call)",
     example="lee:weights=runs/lee/lee.json,visits=200")
 def _lee_agent(options, context, stream):
     from goengine.agents import lee_agent

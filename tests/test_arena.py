@@ -94,6 +94,14 @@ def test_make_agent_builds_working_agents():
         assert game.is_legal(agent.select_move(game))
 
 
+def test_batch_option_sets_the_leaves_per_network_call():
+    agent = make_agent("zero:visits=8,batch=32", arena.AgentContext(seed=1))
+    assert agent.config.leaves_per_batch == 32 and agent.config.num_simulations == 8
+    assert make_agent("zero:visits=8", arena.AgentContext(seed=1)).config.leaves_per_batch == 8
+    with pytest.raises(SpecError, match="bad value '0' for batch"):
+        parse_agent_spec("zero:batch=0")
+
+
 def test_registry_takes_new_kinds():
     @register_agent_kind("fake", options={"weights": str}, help="a test kind",
                          example="fake:weights=w.pt")
