@@ -19,6 +19,18 @@ the same positions, computed on the fly:
 (w = 1 for a full search, 0 for a playout-cap cheap one, whose pi is no target; alpha = 1 is
 pure teacher imitation, alpha = 0 ordinary training on the shards.)
 
+Without a teacher the student learns pi and z alone: Leela Zero's way of moving a run to a
+bigger network, trained from scratch on the run's games and then continued by self-play
+(`goengine-train zero --init OUT --window-from RUN`):
+
+    goengine-train distill --shards runs/zero9/selfplay --student 9x9 --filters 48 --window 1000000 \
+        --steps 4000 --batch-size 256 --holdout-every 20 --compare runs/zero9/models/gen_0040.pt \
+        --out runs/boot/net.pt
+
+`--holdout-every N` keeps every N-th shard (whole games) out of training and measures the
+student's policy and value losses on them every `--eval-every` steps (OUT's name with .csv),
+beside `--compare`, another network measured once on the same games.
+
 Pruning (Li et al. 2017, "Pruning Filters for Efficient ConvNets": L1 norms of filters) keeps
 `filters` channels of the residual stream and of each block's inner convolution. A channel's
 score is the L1 norm of the filters that write it (batch norm folded in, so its scale counts),
@@ -47,7 +59,7 @@ from goengine.models import ZeroNet, load, save, zero_config
 from goengine.models.checkpoint import atomic_torch_save
 from selfplay.records import list_shards
 
-from .datasets import ReplayWindow
+from .datasets import ReplayWindow, split_holdout
 
 __all__ = ["DistillConfig", "distill", "prune_zeronet", "channel_scores", "add_commands"]
 
@@ -70,6 +82,10 @@ class DistillConfig:
     """The newest samples of the shards that training draws from."""
     checkpoint_every: int = 200
     """Steps between progress checkpoints (resume points)."""
+    holdout_every: int = 0
+    """Hold out every N-th shard (whole games) and measure the student on them; 0: none."""
+    eval_every: int = 500
+    """Steps between measurements on the held-out shards (logged to OUT.csv)."""
     device: str = "auto"
     """"auto" (CUDA when present), "cpu" or "cuda"."""
     seed: int = 0
@@ -114,14 +130,51 @@ def distill_losses(student, teacher, x, pi, z, w, alpha: float, temperature: flo
     return policy_loss, F.mse_loss(v, target_v)
 
 
+@torch.no_grad()
+def held_out_loss(model, window: ReplayWindow, batch_size: int = 1024) -> dict:
+    """AlphaGo Zero's loss terms on every sample of `window` as played: policy cross-entropy
+    against pi (full searches only) and value MSE against z, the model in eval mode."""
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    policy_sum = weight_sum = value_sum = 0.0
+    for batch in window.in_order(batch_size):
+        x, pi, z, w = (torch.from_numpy(a).to(device) for a in batch)
+        policy_loss, value_loss = distill_losses(model, None, x, pi, z, w, 0.0, 1.0)
+        policy_sum += policy_loss.item() * w.sum().clamp(min=1).item()
+        weight_sum += w.sum().item()
+        value_sum += value_loss.item() * z.shape[0]
+    model.train(was_training)
+    return {"policy_loss": round(policy_sum / max(weight_sum, 1.0), 5),
+            "value_loss": round(value_sum / len(window), 5)}
+
+
+def _truncate_log(path: Path, step: int) -> None:
+    """Drop the rows of the held-out log after `step` (written after the last progress
+    checkpoint, before a kill), so that a resumed run writes each step once."""
+    if not path.exists():
+        return
+    lines = path.read_text().splitlines(keepends=True)
+    kept = lines[:1] + [line for line in lines[1:] if line.strip() and int(line.split(",")[0]) <= step]
+    if kept != lines:
+        path.write_text("".join(kept))
+
+
 def distill(student, teacher, shards, out, config: DistillConfig = DistillConfig(), meta: dict | None = None,
-            log=print, progress: bool = True):
+            log=print, progress: bool = True, compare=None):
     """Train `student` on the shards against `teacher` (None: on the shards alone) and save
-    it to `out` (an ordinary checkpoint). Resumes from OUT.progress.pt when present."""
+    it to `out` (an ordinary checkpoint). Resumes from OUT.progress.pt when present. With
+    config.holdout_every, every N-th shard is held out and the student measured on it every
+    config.eval_every steps (OUT.csv), beside `compare` (a ZeroNet) measured there once."""
     out = Path(out)
     progress_path = out.with_name(out.name + ".progress.pt")
+    log_path = out.with_name(out.stem + ".csv")
     device = _device(config.device)
-    window = ReplayWindow.from_paths(shard_paths(shards), config.window)
+    paths, held = shard_paths(shards), None
+    if config.holdout_every:
+        paths, held_paths = split_holdout(paths, config.holdout_every)
+        held = ReplayWindow.from_paths(held_paths)
+    window = ReplayWindow.from_paths(paths, config.window)
     if student.config.board_size != window.size:
         raise ValueError(f"the shards are {window.size}x{window.size}, the student plays "
                          f"{student.config.board_size}x{student.config.board_size}")
@@ -140,6 +193,16 @@ def distill(student, teacher, shards, out, config: DistillConfig = DistillConfig
         step = data["step"]
         rng.bit_generator.state = data["rng"]
         log(f"{out}: resuming at step {step}")
+        _truncate_log(log_path, step)
+    reference = None
+    if held is not None:
+        log(f"{out}: {len(window)} training samples, {len(held)} held out in {len(held_paths)} shards")
+        if compare is not None:
+            reference = held_out_loss(compare.to(device), held)
+            log(f"{out}: reference on the held-out games: policy {reference['policy_loss']:.4f}, "
+                f"value {reference['value_loss']:.4f}")
+        if not log_path.exists():
+            log_path.write_text("step,lr,policy_loss,value_loss,held_policy_loss,held_value_loss\n")
     bar = _bar(config.steps, f"{out.stem}", progress, step)
     losses = (float("nan"), float("nan"))
     while step < config.steps:
@@ -155,6 +218,11 @@ def distill(student, teacher, shards, out, config: DistillConfig = DistillConfig
         step += 1
         bar.update(1)
         losses = (policy_loss.item(), value_loss.item())
+        if held is not None and (step % config.eval_every == 0 or step == config.steps):
+            h = held_out_loss(student, held)
+            with open(log_path, "a") as f:
+                f.write(f"{step},{lr:.5g},{losses[0]:.5f},{losses[1]:.5f},{h['policy_loss']},{h['value_loss']}\n")
+            log(f"{out}: step {step}: held-out policy {h['policy_loss']:.4f}, value {h['value_loss']:.4f}")
         if step % config.checkpoint_every == 0 and step < config.steps:
             atomic_torch_save({"model": student.state_dict(), "optimizer": opt.state_dict(), "step": step,
                                "rng": rng.bit_generator.state}, progress_path)
@@ -163,6 +231,10 @@ def distill(student, teacher, shards, out, config: DistillConfig = DistillConfig
     info = {"steps": step, "samples": len(window), "policy_loss": round(losses[0], 5),
             "value_loss": round(losses[1], 5), "distill": dataclasses.asdict(config)}
     info["distill"]["lr_drops"] = list(config.lr_drops)
+    if held is not None:
+        info["held_out"] = held_out_loss(student, held)
+        if reference is not None:
+            info["held_out_reference"] = reference
     save(student.cpu(), out, {**(meta or {}), **info})
     if progress_path.exists():
         progress_path.unlink()
@@ -231,7 +303,9 @@ def prune_zeronet(model: ZeroNet, filters: int) -> ZeroNet:
 # ----------------------------------------------------------------------------- command line
 def _config_from(args) -> DistillConfig:
     changes = {k: getattr(args, k) for k in ("steps", "batch_size", "learning_rate", "alpha", "temperature",
-                                            "window", "device", "seed") if getattr(args, k, None) is not None}
+                                            "window", "device", "seed", "holdout_every", "eval_every",
+                                            "checkpoint_every")
+               if getattr(args, k, None) is not None}
     return dataclasses.replace(DistillConfig(), **changes)
 
 
@@ -248,6 +322,13 @@ def _add_training_flags(p, steps: int, lr: float, shards_required: bool = True) 
     p.add_argument("--device", choices=["auto", "cpu", "cuda"])
     p.add_argument("--threads", type=int, help="torch CPU threads")
     p.add_argument("--seed", type=int)
+    p.add_argument("--holdout-every", type=int, metavar="N",
+                   help="hold out every N-th shard (whole games) and measure the network on them")
+    p.add_argument("--eval-every", type=int, metavar="STEPS",
+                   help="steps between held-out measurements, logged to OUT's name .csv (default 500)")
+    p.add_argument("--checkpoint-every", type=int, metavar="STEPS",
+                   help="steps between progress checkpoints, the resume points (default 200)")
+    p.add_argument("--compare", metavar="WEIGHTS", help="a ZeroNet measured once on the same held-out games")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -258,8 +339,13 @@ def _log(args):
 def _distill(args) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
-    teacher = load(args.teacher, kind="zero")
-    size = teacher.config.board_size
+    teacher = load(args.teacher, kind="zero") if args.teacher else None
+    compare = load(args.compare, kind="zero") if args.compare else None
+    if teacher is not None:
+        size = teacher.config.board_size
+    else:
+        from selfplay.records import read_shard
+        size = int(read_shard(shard_paths(args.shards)[0])["size"])
     changes = {"board_size": size}
     if args.blocks is not None:
         changes["blocks"] = args.blocks
@@ -268,11 +354,21 @@ def _distill(args) -> int:
     config = zero_config(args.student, **changes)
     torch.manual_seed(args.seed or 0)
     student = ZeroNet(config)
-    distill(student, teacher, args.shards, args.out, _config_from(args),
-            meta={"recipe": "distill", "teacher": str(args.teacher), "preset": args.student},
-            log=_log(args), progress=not args.quiet)
-    print(f"student {config.blocks}x{config.filters} ({_params(student)} parameters, teacher "
-          f"{teacher.config.blocks}x{teacher.config.filters}: {_params(teacher)}) written to {args.out}")
+    meta = ({"recipe": "distill", "teacher": str(args.teacher), "preset": args.student} if teacher else
+            {"recipe": "zero", "bootstrapped_from": [str(s) for s in args.shards], "preset": args.student})
+    student = distill(student, teacher, args.shards, args.out, _config_from(args), meta=meta,
+                      log=_log(args), progress=not args.quiet, compare=compare)
+    source = (f"teacher {teacher.config.blocks}x{teacher.config.filters}: {_params(teacher)}" if teacher
+              else "no teacher")
+    print(f"student {config.blocks}x{config.filters} ({_params(student)} parameters, {source}) "
+          f"written to {args.out}")
+    written = load(args.out, kind="zero").meta
+    held, ref = written.get("held_out"), written.get("held_out_reference")
+    if held:
+        print(f"held-out games: policy loss {held['policy_loss']:.4f}, value loss {held['value_loss']:.4f}")
+        if ref:
+            print(f"{args.compare} on them: policy loss {ref['policy_loss']:.4f}, value loss "
+                  f"{ref['value_loss']:.4f}")
     return 0
 
 
@@ -329,8 +425,9 @@ def _params(model) -> int:
 
 def add_commands(sub) -> None:
     """Register `distill`, `prune` and `export` on goengine-train's subparsers."""
-    d = sub.add_parser("distill", help="train a small ZeroNet student on a teacher's self-play and outputs")
-    d.add_argument("--teacher", required=True, help="the teacher's ZeroNet checkpoint")
+    d = sub.add_parser("distill", help="train a ZeroNet student on a teacher's self-play and outputs, or "
+                                       "without a teacher on a run's games alone (a new, bigger network)")
+    d.add_argument("--teacher", help="the teacher's ZeroNet checkpoint (none: learn pi and z only)")
     d.add_argument("--student", default="small", help="student ZeroNet preset (default small: 4x32)")
     d.add_argument("--blocks", type=int, help="student residual blocks (overrides the preset)")
     d.add_argument("--filters", type=int, help="student filters (overrides the preset)")

@@ -45,6 +45,17 @@ def newest_shards(source, max_samples: int, size: int | None = None) -> list[Pat
     return chosen[::-1]
 
 
+def split_holdout(paths: list, every: int) -> tuple[list, list]:
+    """(training shards, held-out shards): every `every`-th shard is held out, so held-out
+    games are whole games, none of whose positions is trained on."""
+    if every < 2:
+        raise ValueError(f"holding out one shard in {every}: give at least 2")
+    held = [p for i, p in enumerate(paths) if i % every == every - 1]
+    if not held:
+        raise ValueError(f"only {len(paths)} shards: too few to hold out one in {every}")
+    return [p for i, p in enumerate(paths) if i % every != every - 1], held
+
+
 class ReplayWindow:
     def __init__(self, shards: list[dict]):
         if not shards:
@@ -81,6 +92,14 @@ class ReplayWindow:
 
     def __len__(self) -> int:
         return self.z.shape[0]
+
+    def in_order(self, batch_size: int):
+        """Every sample once, in order and as played (no symmetry): batches of
+        (x, pi, z, policy_weight) for measuring a network on held-out games."""
+        for start in range(0, len(self), batch_size):
+            rows = slice(start, start + batch_size)
+            yield (zero17(self.stones[rows], self.to_play[rows], self.size), self.pi[rows],
+                   self.z[rows], self.full[rows].astype(np.float32))
 
     def batch(self, rng: np.random.Generator, batch_size: int, part: tuple[int, int] | None = None):
         """A batch of batch_size samples. part=(rank, world): every rank draws the same whole
