@@ -142,6 +142,23 @@ def test_cache_returns_the_same_outputs():
     assert all(isinstance(k, bytes) and len(k) == 16 for k in ev.cache.data)  # digests, not planes
 
 
+def test_zero17_cache_keys_tell_apart_what_the_planes_tell_apart():
+    from types import SimpleNamespace
+    ev = PolicyValueEvaluator(ZeroNet(zero_config("tiny", board_size=5)), cache_size=10)
+    rng = np.random.default_rng(3)
+    stones = rng.integers(0, 3, size=(6, 8, 25)).astype(np.int8)
+    stones[1] = stones[0]          # 0 and 1: same stones, other side to move
+    stones[3] = stones[2]          # 2 and 3: the same position twice
+    stones[5] = stones[4]
+    stones[5, 7, 0] = 3 - stones[4, 7, 0] if stones[4, 7, 0] else 1  # 4 and 5: oldest history differs
+    batch = SimpleNamespace(stones=stones, to_play=np.array([1, 2, 1, 1, 2, 2], np.int8), size=5)
+    planes = ev.planes(batch)
+    keys = ev.cache_keys(batch, planes)
+    for i in range(6):
+        for j in range(6):
+            assert (keys[i] == keys[j]) == np.array_equal(planes[i], planes[j]), (i, j)
+
+
 def test_network_drives_the_search_and_only_legal_moves_get_visits():
     model = ZeroNet(zero_config("tiny"))
     ev = PolicyValueEvaluator(model, symmetries="random", rng=0)

@@ -11,8 +11,11 @@ from goengine.features import (
     NUM_SYMMETRIES,
     action_map,
     apply_planes,
+    apply_planes_each,
     apply_policy,
+    apply_policy_each,
     inverse,
+    inverse_each,
     zero17,
 )
 from goengine.game import GameState
@@ -130,3 +133,22 @@ def test_lee48_is_equivariant():
             np.testing.assert_array_equal(_lee.lee48([other])[0], apply_planes(planes, t),
                                           err_msg=f"seed {seed} symmetry {t}")
     assert ladders > 0
+
+
+@pytest.mark.parametrize("size", [5, 9])
+def test_per_sample_symmetries_match_one_call_per_symmetry(size):
+    rng = np.random.default_rng(size)
+    syms = np.concatenate([np.arange(8), rng.integers(0, 8, size=24)])
+    planes = rng.random((syms.size, 17, size, size)).astype(np.float32)
+    stones = rng.integers(-1, 2, size=(syms.size, size, size)).astype(np.int8)
+    policy = rng.random((syms.size, size * size + 1)).astype(np.float32)
+    moved_planes = apply_planes_each(planes, syms)
+    moved_stones = apply_planes_each(stones, syms)
+    moved_policy = apply_policy_each(policy, syms)
+    for i, t in enumerate(syms):
+        np.testing.assert_array_equal(moved_planes[i], apply_planes(planes[i], int(t)))
+        np.testing.assert_array_equal(moved_stones[i], apply_planes(stones[i], int(t)))
+        np.testing.assert_array_equal(moved_policy[i], apply_policy(policy[i], int(t)))
+    np.testing.assert_array_equal(inverse_each(syms), [inverse(int(t)) for t in syms])
+    back = apply_policy_each(moved_policy, inverse_each(syms))
+    np.testing.assert_array_equal(back, policy)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from goengine.features import NUM_SYMMETRIES, apply_planes, apply_policy, zero17
+from goengine.features import NUM_SYMMETRIES, apply_planes_each, apply_policy_each, zero17
 from selfplay.records import list_shards, read_shard
 
 
@@ -111,11 +111,6 @@ class ReplayWindow:
             rank, world = part
             rows = slice(rank * batch_size // world, (rank + 1) * batch_size // world)
             idx, syms = idx[rows], syms[rows]
-        x = zero17(self.stones[idx], self.to_play[idx], self.size)
-        pi = self.pi[idx].copy()
-        for t in range(1, NUM_SYMMETRIES):
-            sel = np.flatnonzero(syms == t)
-            if sel.size:
-                x[sel] = apply_planes(x[sel], t)
-                pi[sel] = apply_policy(pi[sel], t)
+        x = apply_planes_each(zero17(self.stones[idx], self.to_play[idx], self.size), syms)
+        pi = apply_policy_each(self.pi[idx], syms)
         return x, pi, self.z[idx].copy(), self.full[idx].astype(np.float32)

@@ -17,7 +17,8 @@ The Cython names below (lee48, FastRolloutPolicy, ...) are imported on first use
 """
 from importlib import import_module
 
-from .symmetry import NUM_SYMMETRIES, action_map, apply_planes, apply_policy, inverse
+from .symmetry import (NUM_SYMMETRIES, action_map, apply_planes, apply_planes_each, apply_policy,
+                       apply_policy_each, inverse, inverse_each)
 from .zero import zero17
 
 PLANE_SETS = {"zero17": (17, 8), "lee48": (48, 1), "lee49": (49, 1)}
@@ -68,10 +69,13 @@ __all__ = [
     "TreePolicy",
     "action_map",
     "apply_planes",
+    "apply_planes_each",
     "apply_policy",
+    "apply_policy_each",
     "batch_planes",
     "feature_indices",
     "inverse",
+    "inverse_each",
     "ladder_capture",
     "ladder_escape",
     "lee48",
