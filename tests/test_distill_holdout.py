@@ -110,3 +110,21 @@ def test_bad_holdouts_are_refused(tmp_path, shards, capsys):
     assert main(_args(shards, tmp_path / "n.pt", "--holdout-every", "1")) != 0
     assert "give at least 2" in capsys.readouterr().err
     assert not (tmp_path / "n.pt").exists()
+
+
+def test_init_continues_a_network_and_keeps_its_size(shards, tmp_path, capsys):
+    first = tmp_path / "first.pt"
+    assert main(_args(shards, first, "--filters", "16", "--lr-drops", "0.6", "0.85")) == 0
+    assert load(first, kind="zero").meta["distill"]["lr_drops"] == [0.6, 0.85]
+    more = tmp_path / "more.pt"
+    assert main(_args(shards, more, "--init", str(first), "--learning-rate", "0.01")) == 0
+    net = load(more, kind="zero")
+    assert net.config.filters == 16 and net.meta["initial_weights"] == str(first)
+    first_rows, more_rows = _log(tmp_path / "first.csv"), _log(tmp_path / "more.csv")
+    # it starts where the first left off, far below a fresh network's first measurement
+    assert float(more_rows[0]["held_policy_loss"]) < float(first_rows[0]["held_policy_loss"])
+    assert main(_args(shards, tmp_path / "x.pt", "--lr-drops", "1.5")) != 0
+    assert "--lr-drops are fractions" in capsys.readouterr().err
+    from goengine.agents import shipped_weights
+    assert main(_args(shards, tmp_path / "x.pt", "--init", shipped_weights())) != 0
+    assert "plays 9x9, the shards 5x5" in capsys.readouterr().err

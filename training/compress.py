@@ -306,6 +306,10 @@ def _config_from(args) -> DistillConfig:
                                             "window", "device", "seed", "holdout_every", "eval_every",
                                             "checkpoint_every")
                if getattr(args, k, None) is not None}
+    if getattr(args, "lr_drops", None) is not None:
+        if not all(0 < d < 1 for d in args.lr_drops):
+            raise ValueError(f"--lr-drops are fractions of the steps, between 0 and 1: got {args.lr_drops}")
+        changes["lr_drops"] = tuple(args.lr_drops)
     return dataclasses.replace(DistillConfig(), **changes)
 
 
@@ -316,6 +320,8 @@ def _add_training_flags(p, steps: int, lr: float, shards_required: bool = True) 
     p.add_argument("--steps", type=int, default=steps, help=f"SGD steps (default {steps})")
     p.add_argument("--batch-size", type=int)
     p.add_argument("--learning-rate", type=float, default=lr, help=f"initial SGD learning rate (default {lr})")
+    p.add_argument("--lr-drops", type=float, nargs="+", metavar="FRACTION",
+                   help="fractions of the steps where the learning rate drops tenfold (default 0.5 0.75)")
     p.add_argument("--alpha", type=float, help="weight of the teacher's outputs vs the shards' pi and z (default 0.5)")
     p.add_argument("--temperature", type=float, help="softmax temperature of the teacher's policy (default 1)")
     p.add_argument("--window", type=int, help="newest samples drawn from (default 250000)")
@@ -351,11 +357,20 @@ def _distill(args) -> int:
         changes["blocks"] = args.blocks
     if args.filters is not None:
         changes["filters"] = args.filters
-    config = zero_config(args.student, **changes)
     torch.manual_seed(args.seed or 0)
-    student = ZeroNet(config)
+    if args.init:
+        student = load(args.init, kind="zero")
+        config = student.config
+        if config.board_size != size:
+            raise ValueError(f"{args.init} plays {config.board_size}x{config.board_size}, the shards "
+                             f"{size}x{size}")
+    else:
+        config = zero_config(args.student, **changes)
+        student = ZeroNet(config)
     meta = ({"recipe": "distill", "teacher": str(args.teacher), "preset": args.student} if teacher else
             {"recipe": "zero", "bootstrapped_from": [str(s) for s in args.shards], "preset": args.student})
+    if args.init:
+        meta["initial_weights"] = str(args.init)
     student = distill(student, teacher, args.shards, args.out, _config_from(args), meta=meta,
                       log=_log(args), progress=not args.quiet, compare=compare)
     source = (f"teacher {teacher.config.blocks}x{teacher.config.filters}: {_params(teacher)}" if teacher
@@ -431,6 +446,8 @@ def add_commands(sub) -> None:
     d.add_argument("--student", default="small", help="student ZeroNet preset (default small: 4x32)")
     d.add_argument("--blocks", type=int, help="student residual blocks (overrides the preset)")
     d.add_argument("--filters", type=int, help="student filters (overrides the preset)")
+    d.add_argument("--init", metavar="WEIGHTS", help="start the student from this ZeroNet (its size "
+                                                   "overrides --student, --blocks, --filters)")
     _add_training_flags(d, steps=2000, lr=0.02)
     d.set_defaults(func=_distill)
 
