@@ -27,6 +27,20 @@ def _zero(args) -> int:
         runtime["threads"] = args.threads
     if args.inference is not None:
         runtime["inference"] = args.inference
+    for name in ("anchor", "anchor_every", "anchor_games", "anchor_visits"):  # checks, not training
+        if getattr(args, name) is not None:
+            runtime[name] = getattr(args, name)
+    for name in ("anchor_every", "anchor_games", "anchor_visits"):
+        if getattr(args, name) is not None and getattr(args, name) < 1:
+            print(f"goengine-train: --{name.replace('_', '-')} must be at least 1", file=sys.stderr)
+            return 2
+    if args.anchor:
+        from selfplay.agent_kinds import SpecError, parse_agent_spec
+        try:
+            parse_agent_spec(args.anchor)
+        except SpecError as exc:
+            print(f"goengine-train: --anchor: {exc}", file=sys.stderr)
+            return 2
     if args.seed is not None:
         changes["seed"] = args.seed
     if args.gating_games is not None:
@@ -96,6 +110,13 @@ def main(argv=None) -> int:
     z.add_argument("--window-from", default=None, metavar="RUN",
                    help="fill the replay window at the start with the newest games of this run folder "
                         "(or folder of shards), e.g. the run --init's network came from")
+    z.add_argument("--anchor", metavar="SPEC",
+                   help="an arena agent the best network plays every --anchor-every generations, e.g. "
+                        "\"gtp:gnugo --mode gtp --level 1\" (training/anchor.py); give it again on resume")
+    z.add_argument("--anchor-every", type=int, metavar="N", help="generations between anchor checks (default 10)")
+    z.add_argument("--anchor-games", type=int, metavar="N", help="games of each anchor check (default 20)")
+    z.add_argument("--anchor-visits", type=int, metavar="N",
+                   help="visits per move of the run's network in anchor checks (default 400)")
     z.add_argument("--device", choices=["auto", "cpu", "cuda"])
     z.add_argument("--threads", type=int, help="torch CPU threads")
     z.add_argument("--inference", choices=["auto", "torch", "torch-fused", "onnx", "onnx-int8"],

@@ -82,8 +82,22 @@ def model_card(run: Path, name: str, strength: list[str], generation: int | None
         f"- **Elo chain** (gating results, generation 0 = "
         f"{'the starting network' if config.get('initial_weights') else 'random init'} = 0): "
         + ", ".join(f"gen {k}: {v:+.0f}" for k, v in state["elo"].items()),
+        *([anchor_note(state["anchor"])] if state.get("anchor") else []),
     ]
     return "\n".join(lines + card_tail(strength, "zero", f"{name}.pt", "this network"))
+
+
+def anchor_note(records: dict) -> str:
+    """The run's anchor checks (training/anchor.py), one per network played."""
+    played = [r for _, r in sorted(records.items(), key=lambda kv: int(kv[0])) if "same_as" not in r]
+    if len({(r["visits"], r["opponent"]) for r in played}) == 1:
+        head, each = (f" (the best network at {played[0]['visits']} visits per move vs "
+                      f"`{played[0]['opponent']}`)"), lambda r: ""
+    else:
+        head, each = "", lambda r: f" at {r['visits']} visits vs `{r['opponent']}`"
+    return (f"- **Anchor checks**{head}: "
+            + ", ".join(f"gen {r['network']} {r['wins']}/{r['games']}{each(r)} (after generation "
+                        f"{r['generation']})" for r in played))
 
 
 def card_tail(strength: list[str], agent: str, weights: str, what: str) -> list[str]:

@@ -95,6 +95,14 @@ class ZeroConfig:
     gating_threshold: float = 0.55
     """Win rate the candidate needs against the best to be promoted."""
     gating_simulations: int = 32
+    anchor: str = ""
+    """An arena agent spec the best network plays every `anchor_every` generations
+    (training/anchor.py), e.g. "gtp:gnugo --mode gtp --level 1"; empty: no anchor checks."""
+    anchor_every: int = 10
+    anchor_games: int = 20
+    anchor_visits: int = 400
+    """Visits per move of the run's network in anchor matches (a fixed count, so that checks
+    compare across machines and loads)."""
     device: str = "auto"
     """"auto" (CUDA when present), "cpu" or "cuda"."""
     threads: int = 0
@@ -532,10 +540,13 @@ class ZeroRun:
 
     # ------------------------------------------------------------------ the loop
     def run(self) -> dict:
+        from . import anchor
         cfg = self.config
         last = None
         while self.state["generation"] < cfg.generations:
             g = self.state["generation"]
+            if anchor.due(self, g):  # the best network after generation g (a killed check resumes)
+                anchor.check(self, g)
             self.selfplay(g)
             self.train(g + 1)
             promoted, rate = self.gate(g + 1)
@@ -557,6 +568,8 @@ class ZeroRun:
             verdict = "promoted" if promoted else "kept the previous best"
             self.log(f"[gen {g + 1}] candidate vs generation {best_gen}: win rate {rate:.0%} -> {verdict}")
             last = entry
+        if anchor.due(self, self.state["generation"]):
+            anchor.check(self, self.state["generation"])
         return last or (self.state["history"][-1] if self.state["history"] else {})
 
 
