@@ -1,0 +1,73 @@
+"""Search speed in play on one core: the shipped 9x9 Zero agent's playouts per second under
+a time budget (what `goengine-gtp --agent zero` and the GNU Go matches get), beside the raw
+forward throughput of its inference back end at the search's batch size (leaves per network
+call), measured in the same run.
+
+`share_of_raw` is the searched network evaluations per second (playouts less cache hits and
+terminal leaves are not separated: every playout counts) over the raw evaluations per second:
+what the tree, features, symmetries, cache and softmax leave of the network's speed.
+
+    python benchmarks/play.py [--seconds 1] [--positions 5] [--weights W.pt]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+# the repo root first, not benchmarks/ (whose selfplay.py would shadow the selfplay package)
+sys.path[0] = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from benchmarks._common import emit, pin_one_core, timed  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from goengine.agents import shipped_weights, zero_agent  # noqa: E402
+from goengine.game import GameState  # noqa: E402
+
+
+def positions(count: int, size: int = 9, seed: int = 0) -> list[GameState]:
+    """Positions along one game of random legal moves (no own-eye fills): the empty board,
+    then every 12 moves, as openings and middle games."""
+    rng = np.random.default_rng(seed)
+    game, out = GameState(size), []
+    while len(out) < count:
+        if game.move_number % 12 == 0:
+            out.append(game.copy())
+        legal = np.flatnonzero(game.legal_mask()[:-1])
+        if legal.size == 0 or game.is_over():
+            break
+        game.play(int(rng.choice(legal)))
+    return out
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--weights", default=None, help="ZeroNet checkpoint (default: the shipped one)")
+    parser.add_argument("--seconds", type=float, default=1.0)
+    parser.add_argument("--positions", type=int, default=5)
+    args = parser.parse_args(argv)
+    pin_one_core()
+    weights = args.weights or shipped_weights()
+    agent = zero_agent(weights, threads=1, rng=0)
+    board = positions(args.positions)
+    playouts = seconds = 0.0
+    for game in board:
+        agent.mcts.reset()  # no tree reuse: each search starts from its root
+        result = agent.mcts.search(game, seconds=args.seconds)
+        playouts += result.playouts
+        seconds += result.elapsed
+    batch = agent.config.leaves_per_batch
+    evaluator = agent.mcts.evaluator
+    x = np.random.default_rng(0).random((batch, 17, 9, 9)).astype(np.float32)
+    evaluator._forward_np(x)
+    calls, elapsed = timed(lambda: evaluator._forward_np(x), 2.0, min_calls=3)
+    raw = calls * batch / elapsed
+    common = dict(bench="play", size=9, weights=os.path.basename(weights), backend=evaluator.backend,
+                  seconds_per_move=args.seconds, positions=len(board), leaves_per_batch=batch, threads=1)
+    emit(impl="goengine", metric="playouts_per_s", value=playouts / seconds,
+         share_of_raw=round(playouts / seconds / raw, 3), **common)
+    emit(impl="forward", metric="evals_per_s", value=raw, batch=batch, **common)
+
+
+if __name__ == "__main__":
+    main()
