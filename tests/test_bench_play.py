@@ -1,0 +1,31 @@
+"""benchmarks/play.py runs end to end on the shipped network and prints its two lines."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("torch")
+
+
+def test_bench_play_two_lines(capsys):
+    saved_path, saved_affinity = list(sys.path), os.sched_getaffinity(0)
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "play.py"
+    spec = importlib.util.spec_from_file_location("bench_play", path)
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)  # the script rewrites sys.path[0] on import
+        module.main(["--seconds", "0.05", "--positions", "2"])
+    finally:
+        sys.path[:] = saved_path
+        os.sched_setaffinity(0, saved_affinity)  # it pins itself to one core
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(d["impl"], d["metric"]) for d in lines] == [("goengine", "playouts_per_s"), ("forward", "evals_per_s")]
+    search, raw = lines
+    assert search["value"] > 0 and raw["value"] > 0 and search["positions"] == 2
+    assert search["share_of_raw"] == pytest.approx(search["value"] / raw["value"], abs=0.01)
+    assert raw["batch"] == search["leaves_per_batch"] == 8
