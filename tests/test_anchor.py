@@ -74,3 +74,13 @@ def test_bad_anchor_options_are_refused_before_the_run_starts(tmp_path, capsys):
     assert main(["zero", "--run", str(tmp_path / "r"), "--anchor", "random", "--anchor-every", "0"]) == 2
     assert "--anchor-every must be at least 1" in capsys.readouterr().err
     assert not (tmp_path / "r").exists()
+
+
+def test_the_command_line_reports_the_checks(tmp_path, capsys):
+    from training.__main__ import main
+    run = tmp_path / "r"
+    ZeroRun(run, _anchored(generations=0), log=lambda *a: None, progress=False).run()
+    assert main(["zero", "--run", str(run), "--quiet", "--anchor", "random", "--anchor-every", "1",
+                 "--anchor-games", "2", "--anchor-visits", "8"]) == 0
+    out = capsys.readouterr().out
+    assert "anchor checks against random: after gen 0: gen 0 " in out and "/2" in out

@@ -89,6 +89,10 @@ def _zero(args) -> int:
               f"{last['previous_best']}): win rate {rate:.0%} over {run.config.gating_games} games -> {verdict}")
     print("Elo of promoted generations (chained gating results, generation 0 = 0): "
           + ", ".join(f"gen {k}: {v:+.0f}" for k, v in state["elo"].items()))
+    if state.get("anchor"):
+        print(f"anchor checks against {run.config.anchor or 'the anchor'}: "
+              + ", ".join(f"after gen {g}: gen {r['network']} {r['wins']}/{r['games']}"
+                          for g, r in sorted(state["anchor"].items(), key=lambda kv: int(kv[0]))))
     return 0
 
 
