@@ -56,6 +56,7 @@ import torch
 import torch.nn.functional as F
 
 from goengine.models import ZeroNet, load, save, zero_config
+from goengine.fileio import atomic_write_bytes
 from goengine.models.checkpoint import atomic_torch_save
 from selfplay.records import list_shards
 
@@ -157,7 +158,7 @@ def _truncate_log(path: Path, step: int) -> None:
     lines = path.read_text().splitlines(keepends=True)
     kept = lines[:1] + [line for line in lines[1:] if line.strip() and int(line.split(",")[0]) <= step]
     if kept != lines:
-        path.write_text("".join(kept))
+        atomic_write_bytes(path, "".join(kept).encode())
 
 
 def distill(student, teacher, shards, out, config: DistillConfig = DistillConfig(), meta: dict | None = None,
@@ -205,6 +206,7 @@ def distill(student, teacher, shards, out, config: DistillConfig = DistillConfig
             log_path.write_text("step,lr,policy_loss,value_loss,held_policy_loss,held_value_loss\n")
     bar = _bar(config.steps, f"{out.stem}", progress, step)
     losses = (float("nan"), float("nan"))
+    h = None  # the newest held-out measurement: the loop's last one is at config.steps
     while step < config.steps:
         lr = config.learning_rate * 0.1 ** sum(step >= d * config.steps for d in config.lr_drops)
         for group in opt.param_groups:
@@ -232,10 +234,11 @@ def distill(student, teacher, shards, out, config: DistillConfig = DistillConfig
             "value_loss": round(losses[1], 5), "distill": dataclasses.asdict(config)}
     info["distill"]["lr_drops"] = list(config.lr_drops)
     if held is not None:
-        info["held_out"] = held_out_loss(student, held)
+        info["held_out"] = h if h is not None else held_out_loss(student, held)
         if reference is not None:
             info["held_out_reference"] = reference
-    save(student.cpu(), out, {**(meta or {}), **info})
+    student.meta = {**(meta or {}), **info}  # as load() would give it
+    save(student.cpu(), out, student.meta)
     if progress_path.exists():
         progress_path.unlink()
     return student
@@ -377,8 +380,7 @@ def _distill(args) -> int:
               else "no teacher")
     print(f"student {config.blocks}x{config.filters} ({_params(student)} parameters, {source}) "
           f"written to {args.out}")
-    written = load(args.out, kind="zero").meta
-    held, ref = written.get("held_out"), written.get("held_out_reference")
+    held, ref = student.meta.get("held_out"), student.meta.get("held_out_reference")
     if held:
         print(f"held-out games: policy loss {held['policy_loss']:.4f}, value loss {held['value_loss']:.4f}")
         if ref:
