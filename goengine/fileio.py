@@ -54,3 +54,21 @@ def atomic_write_via(path: str | os.PathLike, write, make_parents: bool = False,
         os.close(fd)
         write(tmp)
     return path
+
+
+def keep_csv_rows(path: str | os.PathLike, keep) -> None:
+    """Rewrite the CSV log at `path` atomically with its header and only the rows whose
+    fields `keep(fields)` accepts (a resumed run drops the rows written after its last
+    checkpoint, so each step is logged once). A missing file is left missing, an empty
+    one removed; the file is not rewritten when nothing is dropped."""
+    path = Path(path)
+    if not path.exists():
+        return
+    lines = path.read_text().splitlines(keepends=True)
+    if not lines:
+        path.unlink()
+        return
+    kept = lines[:1] + [line for line in lines[1:]
+                        if line.strip() and keep(line.rstrip("\r\n").split(","))]
+    if kept != lines:
+        atomic_write_bytes(path, "".join(kept).encode())

@@ -179,3 +179,17 @@ def test_atomic_write_via_a_file_name_keeps_the_old_file_on_failure(tmp_path):
         atomic_write_via(tmp_path / "no" / "x.csv", lambda tmp: None)
     atomic_write_via(tmp_path / "made" / "x.csv", lambda tmp: None, make_parents=True)  # ... unless asked
     assert (tmp_path / "made" / "x.csv").exists()
+
+
+def test_keep_csv_rows_drops_rows_after_a_resume_point_and_torn_lines(tmp_path):
+    from goengine.fileio import keep_csv_rows
+    path = tmp_path / "log.csv"
+    path.write_text("step,loss\n100,1.5\n200,1.2\n300,1.1\n30")  # the last row torn by a kill
+    keep_csv_rows(path, lambda row: len(row) == 2 and int(row[0]) <= 200)
+    assert path.read_text() == "step,loss\n100,1.5\n200,1.2\n"
+    assert sorted(os.listdir(tmp_path)) == ["log.csv"]  # no temporary left behind
+    keep_csv_rows(tmp_path / "missing.csv", lambda row: True)
+    assert not (tmp_path / "missing.csv").exists()
+    (tmp_path / "empty.csv").write_text("")
+    keep_csv_rows(tmp_path / "empty.csv", lambda row: True)
+    assert not (tmp_path / "empty.csv").exists()

@@ -56,7 +56,7 @@ import torch
 import torch.nn.functional as F
 
 from goengine.models import ZeroNet, load, save, zero_config
-from goengine.fileio import atomic_write_bytes
+from goengine.fileio import keep_csv_rows
 from goengine.models.checkpoint import atomic_torch_save
 from selfplay.records import list_shards
 
@@ -153,12 +153,7 @@ def held_out_loss(model, window: ReplayWindow, batch_size: int = 1024) -> dict:
 def _truncate_log(path: Path, step: int) -> None:
     """Drop the rows of the held-out log after `step` (written after the last progress
     checkpoint, before a kill), so that a resumed run writes each step once."""
-    if not path.exists():
-        return
-    lines = path.read_text().splitlines(keepends=True)
-    kept = lines[:1] + [line for line in lines[1:] if line.strip() and int(line.split(",")[0]) <= step]
-    if kept != lines:
-        atomic_write_bytes(path, "".join(kept).encode())
+    keep_csv_rows(path, lambda row: int(row[0]) <= step)
 
 
 def distill(student, teacher, shards, out, config: DistillConfig = DistillConfig(), meta: dict | None = None,

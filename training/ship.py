@@ -49,7 +49,7 @@ def model_card(run: Path, name: str, strength: list[str], generation: int | None
     lines = [
         f"# {name}: AlphaGo Zero network for {config['size']}x{config['size']}",
         "",
-        f"- **Recipe**: AlphaGo Zero self-play (goengine `training/zero.py`), no human or GNU Go data.",
+        "- **Recipe**: AlphaGo Zero self-play (goengine `training/zero.py`), no human or GNU Go data.",
         f"- **Network**: ZeroNet preset `{config['net']}` ({model.config.blocks} residual blocks x "
         f"{model.config.filters} filters, {params:,} parameters), input `zero17`.",
         f"- **Generation**: {best_gen} ("
@@ -77,7 +77,7 @@ def model_card(run: Path, name: str, strength: list[str], generation: int | None
             f"({meta_note(run)}), not a random network."] if config.get("initial_weights") else []),
         *([f"- **Replay window seeded** with {seed_note(run)} of `{config['window_seed']}`, "
             f"pushed out by this run's games as they came."] if config.get("window_seed") else []),
-        f"- **Promotions**: " + (", ".join(f"gen {h['generation']} ({h['winrate_vs_best']:.0%} vs gen "
+        "- **Promotions**: " + (", ".join(f"gen {h['generation']} ({h['winrate_vs_best']:.0%} vs gen "
                                             f"{h['previous_best']})" for h in promoted) or "none"),
         f"- **Elo chain** (gating results, generation 0 = "
         f"{'the starting network' if config.get('initial_weights') else 'random init'} = 0): "

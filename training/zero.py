@@ -31,6 +31,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from goengine.fileio import keep_csv_rows
 from goengine.models import ZeroNet, load, save, zero_config
 from goengine.models.checkpoint import atomic_torch_save
 from goengine.models.evaluators import PolicyValueEvaluator
@@ -470,17 +471,10 @@ class ZeroRun:
                                         "seconds": round(time.monotonic() - start, 1)})
 
     def _truncate_log(self, g: int, step: int) -> None:
-        """Drop log rows of generation g written after the checkpoint being resumed."""
-        path = self.folder / "train_log.csv"
-        if not path.exists():
-            return
-        lines = path.read_text().splitlines(keepends=True)
-        if not lines:
-            path.unlink()
-            return
-        keep = [lines[0]] + [ln for ln in lines[1:] if ln.count(",") == 5 and not (
-            ln.split(",")[0] == str(g) and int(ln.split(",")[1]) > step)]
-        atomic_write_bytes(path, "".join(keep).encode())
+        """Drop log rows of generation g written after the checkpoint being resumed (and any
+        row torn by a kill: a complete one has six fields)."""
+        keep_csv_rows(self.folder / "train_log.csv", lambda row: len(row) == 6 and not (
+            row[0] == str(g) and int(row[1]) > step))
 
     # ------------------------------------------------------------------ stage 3: gating
     def _gating_results(self, g: int) -> list[dict]:
