@@ -137,6 +137,8 @@ def main(argv=None) -> int:
     z.set_defaults(func=_zero)
     from .compress import add_commands as _add_compress_commands  # distill, prune, export
     _add_compress_commands(sub)
+    from .swa import add_commands as _add_swa_commands  # average
+    _add_swa_commands(sub)
     from .lee.cli import add_commands as _add_lee_commands  # expert-data, rollout, sl, rl, value
     _add_lee_commands(sub)
     args = parser.parse_args(argv)
