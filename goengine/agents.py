@@ -124,11 +124,13 @@ def shipped_weights(name: str = SHIPPED_ZERO_9X9) -> str | None:
 
 def zero_agent(weights: str | None = None, simulations: int = 800, seconds: float | None = None,
                rng=None, symmetries: str = "random", threads: int = 0, device: str | None = None,
-               backend: str = "auto", calibration=None, **config_changes) -> MCTSAgent:
+               backend: str = "auto", calibration=None, policy_temperature: float = 1.0,
+               **config_changes) -> MCTSAgent:
     """An AlphaGo Zero player: MCTS over a ZeroNet checkpoint (the shipped 9x9 one by default).
     `backend`: the network's inference back end (goengine.models.backends; "auto" is the
     fastest here), `calibration`: self-play shards for the int8 back end (default: positions
-    of a quick self-play)."""
+    of a quick self-play), `policy_temperature`: the softmax temperature of the priors (above
+    1 flattens them and widens the search, Leela Chess Zero's policy temperature)."""
     from .models import PolicyValueEvaluator, load
     path = weights or shipped_weights()
     if path is None:
@@ -139,7 +141,8 @@ def zero_agent(weights: str | None = None, simulations: int = 800, seconds: floa
     rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     model = load(path, kind="zero", device=device or "cpu")
     evaluator = PolicyValueEvaluator(model, symmetries=symmetries, rng=rng, cache_size=200_000, backend=backend,
-                                     backend_options={"threads": threads, "calibration": calibration})
+                                     backend_options={"threads": threads, "calibration": calibration},
+                                     policy_temperature=policy_temperature)
     evaluator.prepare_backend()  # export and quantise now, not during the first move's clock
     config = MCTSConfig(num_simulations=simulations, **config_changes)
     agent = MCTSAgent(evaluator, config, rng=rng, name=f"zero:{simulations}", seconds=seconds)

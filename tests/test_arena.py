@@ -102,6 +102,23 @@ def test_batch_option_sets_the_leaves_per_network_call():
         parse_agent_spec("zero:batch=0")
 
 
+def test_zero_temperature_option_flattens_the_priors():
+    game = GameState(9)
+    game.play(from_gtp("E5", 9))
+    priors = {}
+    for t in (1.0, 2.0):
+        agent = make_agent(f"zero:visits=8,symmetries=none,temperature={t:g}", arena.AgentContext(seed=1))
+        assert agent.mcts.evaluator.policy_temperature == t
+        p = agent.policy(game)
+        priors[t] = p[p > 0]
+    entropy = {t: float(-(p * np.log(p)).sum()) for t, p in priors.items()}
+    assert entropy[2.0] > entropy[1.0] + 0.1
+    # the same order of moves, only flatter
+    assert np.argmax(priors[1.0]) == np.argmax(priors[2.0])
+    with pytest.raises(SpecError, match="bad value '0' for temperature"):
+        parse_agent_spec("zero:temperature=0")
+
+
 def test_registry_takes_new_kinds():
     @register_agent_kind("fake", options={"weights": str}, help="a test kind",
                          example="fake:weights=w.pt")
