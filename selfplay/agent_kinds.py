@@ -466,14 +466,16 @@ def _set_torch_threads(threads: int) -> None:
 @register_agent_kind(
     "zero", options={"weights": str, **_SEARCH_OPTIONS,
                      "symmetries": _choice(*SYMMETRIES), "backend": _choice(*BACKENDS),
-                     "temperature": _positive_float},
+                     "temperature": _positive_float, "lambda": _fraction, "rollouts": _positive_int},
     reusable=True, check=lambda options: _network_weights(options, "zero"),
     files=lambda options: [_network_weights(options, "zero")],
     help="AlphaGo Zero: PUCT search over a ZeroNet checkpoint (weights=FILE, default the "
          "shipped 9x9 network; visits=simulations per move (default 800) or seconds=time "
          "per move; c_puct, fpu reduction, resign threshold, batch=leaves per network call, "
          "symmetries none/random/all, inference backend auto/torch/torch-fused/onnx/onnx-int8, "
-         "temperature=softmax temperature of the priors, default 1)",
+         "temperature=softmax temperature of the priors, default 1; lambda=mix uniform random "
+         "rollouts into each leaf's value, (1-lambda)*v + lambda*z, default 0 as in AlphaGo "
+         "Zero, rollouts=playouts per leaf)",
     example="zero:visits=200")
 def _zero_agent(options, context, stream):
     from goengine.agents import zero_agent
@@ -485,7 +487,8 @@ def _zero_agent(options, context, stream):
                        symmetries=options.get("symmetries", "random"),
                        threads=context.threads, backend=options.get("backend", "auto"),
                        policy_temperature=options.get("temperature", 1.0),
-                       **_search_changes(options))
+                       **_search_changes(options, **{"lambda": "mix_lambda",
+                                                     "rollouts": "rollouts_per_leaf"}))
     return _check_size(agent, context, weights)
 
 

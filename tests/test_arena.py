@@ -119,6 +119,23 @@ def test_zero_temperature_option_flattens_the_priors():
         parse_agent_spec("zero:temperature=0")
 
 
+def test_zero_lambda_option_mixes_rollouts_into_the_leaf_values():
+    # with komi -100 every random playout is a black win, so lambda=1 (rollouts only) must
+    # value the position as won for black; lambda=0 is the network's own, komi-blind view
+    game = GameState(9, rules=Rules(komi=-100.0))
+    values = {}
+    for lam in (0.0, 1.0):
+        agent = make_agent(f"zero:visits=32,symmetries=none,lambda={lam:g},rollouts=2",
+                           arena.AgentContext(seed=1))
+        assert agent.mcts.config.mix_lambda == lam and agent.mcts.config.rollouts_per_leaf == 2
+        agent.select_move(game)
+        values[lam] = agent.last_result.root_value
+    assert values[1.0] > 0.99
+    assert values[0.0] < 0.9
+    with pytest.raises(SpecError, match="bad value '2' for lambda"):
+        parse_agent_spec("zero:lambda=2")
+
+
 def test_registry_takes_new_kinds():
     @register_agent_kind("fake", options={"weights": str}, help="a test kind",
                          example="fake:weights=w.pt")
