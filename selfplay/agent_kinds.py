@@ -333,7 +333,7 @@ def _mcts_agent(options, context, stream):
     from goengine.agents import pure_mcts_agent
     simulations, seconds = _budget(options, 2000)
     # unset options keep MCTSConfig.pure_mcts()'s values, as the GTP engine's mcts agent
-    changes = _search_changes(options, rollouts="rollouts_per_leaf")
+    changes = _search_changes(options)
     return pure_mcts_agent(simulations, rng=_rng(options, context, stream), seconds=seconds, **changes)
 
 
@@ -416,10 +416,11 @@ def _budget(options: dict, default_visits: int) -> tuple[int, float | None]:
 
 
 def _search_changes(options: dict, **kind_options: str) -> dict:
-    """MCTSConfig changes named by the shared search options and by a kind's own
-    (``kind_options``: spec option -> MCTSConfig field)."""
+    """MCTSConfig changes named by the search options (spec option -> MCTSConfig field;
+    each kind accepts only some of them) and by a kind's own (``kind_options``)."""
     names = {"c_puct": "c_puct", "fpu": "fpu_reduction", "resign": "resign_threshold",
-             "batch": "leaves_per_batch", **kind_options}
+             "batch": "leaves_per_batch", "lambda": "mix_lambda", "rollouts": "rollouts_per_leaf",
+             **kind_options}
     return {field: options[key] for key, field in names.items() if key in options}
 
 
@@ -487,8 +488,7 @@ def _zero_agent(options, context, stream):
                        symmetries=options.get("symmetries", "random"),
                        threads=context.threads, backend=options.get("backend", "auto"),
                        policy_temperature=options.get("temperature", 1.0),
-                       **_search_changes(options, **{"lambda": "mix_lambda",
-                                                     "rollouts": "rollouts_per_leaf"}))
+                       **_search_changes(options))
     return _check_size(agent, context, weights)
 
 
@@ -536,8 +536,8 @@ def _lee_agent(options, context, stream):
     from goengine.agents import lee_agent
     _check_lee(options)
     simulations, seconds = _budget(options, 800)
-    changes = _search_changes(options, **{"lambda": "mix_lambda", "expansion": "expansion_threshold",
-                                          "temperature": "policy_temperature"})
+    changes = _search_changes(options, expansion="expansion_threshold",
+                              temperature="policy_temperature")
     _set_torch_threads(context.threads)
     weights = _lee_manifest(options)
     agent = lee_agent(weights, simulations=simulations, seconds=seconds,
