@@ -413,3 +413,34 @@ def test_kill_9_then_resume(tmp_path, stage):
     assert not (folder / "train" / "progress_0001.pt").exists()
     steps = [int(r.split(",")[1]) for r in (folder / "train_log.csv").read_text().splitlines()[1:]]
     assert steps == [10, 20, 30, 40]  # rows past the resumed checkpoint were dropped, not repeated
+
+
+def test_resuming_with_a_config_changes_only_generations_and_runtime_settings(tmp_path):
+    quiet = dict(log=lambda *a: None, progress=False)
+    folder = tmp_path / "run"
+    ZeroRun(folder, tiny_config(games_per_generation=4), **quiet)
+    stored = (folder / "config.json").read_text()
+    # runtime settings apply to the resumed process; config.json keeps the run's own
+    again = ZeroRun(folder, tiny_config(games_per_generation=4, anchor="random", anchor_every=3), **quiet)
+    assert (again.config.anchor, again.config.anchor_every) == ("random", 3)
+    assert (folder / "config.json").read_text() == stored
+    # an explicit runtime dict wins over the config's runtime fields
+    both = ZeroRun(folder, tiny_config(games_per_generation=4, anchor="random"), runtime=dict(anchor=""), **quiet)
+    assert both.config.anchor == ""
+    # generations is stored
+    longer = ZeroRun(folder, tiny_config(games_per_generation=4, generations=5), **quiet)
+    assert longer.config.generations == 5 and json.loads((folder / "config.json").read_text())["generations"] == 5
+    # anything else would mix two recipes in one run: refused, naming the field, nothing written
+    before = (folder / "config.json").read_text()
+    with pytest.raises(ValueError, match=r"differs in games_per_generation \(4 in config.json, 16 given\)"):
+        ZeroRun(folder, tiny_config(games_per_generation=16), **quiet)
+    assert (folder / "config.json").read_text() == before
+
+
+def test_the_command_line_extends_a_run_made_with_other_settings(tmp_path):
+    from training.__main__ import main
+    folder = tmp_path / "run"
+    ZeroRun(folder, tiny_config(games_per_generation=4, generations=0), log=lambda *a: None, progress=False)
+    assert main(["zero", "--run", str(folder), "--generations", "0", "--quiet"]) == 0
+    cfg = json.loads((folder / "config.json").read_text())
+    assert cfg["games_per_generation"] == 4 and cfg["generations"] == 0

@@ -10,7 +10,7 @@ import sys
 
 
 def _zero(args) -> int:
-    from .zero import PRESETS, ZeroRun, preset
+    from .zero import PRESETS, ZeroConfig, ZeroRun, preset
 
     changes = {}
     sp = {}
@@ -69,8 +69,11 @@ def _zero(args) -> int:
         print(f"goengine-train: {args.run} already holds a run; only --generations can change when resuming "
               f"(its config.json is kept)", file=sys.stderr)
         return 2
-    elif "generations" in changes:
-        config = preset(args.preset, generations=changes["generations"])
+    elif "generations" in changes:  # the stored recipe, run to another number of generations
+        import dataclasses
+        import json
+        stored = ZeroConfig.from_json(json.loads((Path(args.run) / "config.json").read_text()))
+        config = dataclasses.replace(stored, generations=changes["generations"])
     log = (lambda *a: None) if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
     from .distributed import open_zero_run
     with open_zero_run(ZeroRun, args, config, runtime=runtime, log=log, progress=not args.quiet) as (run, loop):

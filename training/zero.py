@@ -206,6 +206,30 @@ def _check_sources(cfg: ZeroConfig) -> None:
         newest_shards(cfg.window_seed, cfg.window_samples, size=cfg.size)
 
 
+RUNTIME_FIELDS = ("device", "threads", "inference", "anchor", "anchor_every", "anchor_games",
+                  "anchor_visits")
+"""ZeroConfig fields a resumed run may change: where and how it computes, and its checks
+against a fixed opponent, not what it trains. They apply to the resumed process only;
+config.json keeps the values the run started with."""
+
+
+def resumed_config(folder, stored: ZeroConfig, given: ZeroConfig) -> tuple[ZeroConfig, dict]:
+    """(config, runtime changes) of a run resumed with a config: `generations` may grow or
+    shrink (stored in config.json), the RUNTIME_FIELDS that differ come back as runtime
+    changes, and any other difference is a ValueError naming the fields, since a run's
+    games and training must come from one recipe."""
+    changed = [f.name for f in dataclasses.fields(ZeroConfig)
+               if getattr(given, f.name) != getattr(stored, f.name)]
+    fixed = [name for name in changed if name != "generations" and name not in RUNTIME_FIELDS]
+    if fixed:
+        shown = ", ".join(f"{name} ({getattr(stored, name)!r} in config.json, {getattr(given, name)!r} given)"
+                          for name in fixed)
+        raise ValueError(f"{folder} already holds a run and its config.json differs in {shown}; "
+                         f"resuming can change only generations and {', '.join(RUNTIME_FIELDS)}")
+    runtime = {name: getattr(given, name) for name in changed if name in RUNTIME_FIELDS}
+    return dataclasses.replace(stored, generations=given.generations), runtime
+
+
 class ZeroRun:
     """One run folder and the loop over it. Every stage reads its progress from disk."""
 
@@ -221,9 +245,12 @@ class ZeroRun:
         cfg_path = self.folder / "config.json"
         if cfg_path.exists():
             stored = ZeroConfig.from_json(json.loads(cfg_path.read_text()))
-            if config is not None and config.generations != stored.generations:
-                stored = dataclasses.replace(stored, generations=config.generations)
-                _write_json(cfg_path, stored.to_json())
+            if config is not None:
+                resumed, given_runtime = resumed_config(self.folder, stored, config)
+                runtime = {**given_runtime, **(runtime or {})}  # an explicit runtime dict wins
+                if resumed.generations != stored.generations:
+                    _write_json(cfg_path, resumed.to_json())
+                stored = resumed
             self.config = stored
         else:
             if config is None:
