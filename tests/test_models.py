@@ -167,3 +167,16 @@ def test_network_drives_the_search_and_only_legal_moves_get_visits():
     legal = game.legal_mask()
     assert np.all(legal[result.visits > 0] == 1)
     assert result.simulations >= 64
+
+
+def test_cpu_evaluators_flush_subnormal_floats():
+    import torch
+
+    from goengine.models import PolicyValueEvaluator
+    from goengine.models.nets import ZeroNet, zero_config
+    if not torch.set_flush_denormal(False):
+        pytest.skip("this CPU cannot flush subnormal floats")
+    tiny = torch.tensor([1e-40], dtype=torch.float32)  # a subnormal float32 (made while kept)
+    assert (tiny * 2).item() != 0.0
+    PolicyValueEvaluator(ZeroNet(zero_config("tiny", board_size=5)))
+    assert (tiny * 2).item() == 0.0  # flushed: what the search's network calls now get

@@ -38,6 +38,15 @@ def masked_softmax(logits: np.ndarray, legal: np.ndarray, temperature: float = 1
     return np.where(total > 0, p / np.where(total > 0, total, 1), uniform).astype(np.float32)
 
 
+def flush_denormals() -> bool:
+    """Have this thread's CPU arithmetic treat subnormal floats (below about 1.2e-38) as zero
+    (x86 FTZ/DAZ, torch.set_flush_denormal). Trained networks produce such tiny activations,
+    and on Intel CPUs every operation on one takes a slow microcode path: the shipped Lee
+    policy net took 186 ms for a batch of 8 with them and 6 ms without, the same moves either
+    way. Leela Zero and KataGo flush them too. Returns whether the CPU supports it."""
+    return torch.set_flush_denormal(True)
+
+
 def cache_key(planes: np.ndarray) -> bytes:
     """The cache key of one position's input planes: a 16-byte BLAKE2b digest of their bytes."""
     return hashlib.blake2b(np.ascontiguousarray(planes).data, digest_size=16).digest()
@@ -84,6 +93,8 @@ class NetworkEvaluator:
         self.model = model
         self.device = device or next(model.parameters()).device
         self.model.to(self.device).eval()
+        if torch.device(self.device).type == "cpu":
+            flush_denormals()
         self.symmetries = symmetries
         self.rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
         self.policy_temperature = policy_temperature
