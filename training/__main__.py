@@ -10,7 +10,7 @@ import sys
 
 
 def _zero(args) -> int:
-    from .zero import PRESETS, ZeroConfig, ZeroRun, preset
+    from .zero import PRESETS, RUNTIME_FIELDS, ZeroConfig, ZeroRun, preset
 
     changes = {}
     sp = {}
@@ -20,16 +20,8 @@ def _zero(args) -> int:
         changes["games_per_generation"] = args.games
     if args.steps is not None:
         changes["train_steps"] = args.steps
-    runtime = {}  # may change when a run resumes: they do not change what is computed
-    if args.device is not None:
-        runtime["device"] = args.device
-    if args.threads is not None:
-        runtime["threads"] = args.threads
-    if args.inference is not None:
-        runtime["inference"] = args.inference
-    for name in ("anchor", "anchor_every", "anchor_games", "anchor_visits"):  # checks, not training
-        if getattr(args, name) is not None:
-            runtime[name] = getattr(args, name)
+    # may change when a run resumes: they do not change what is computed (one option each)
+    runtime = {name: getattr(args, name) for name in RUNTIME_FIELDS if getattr(args, name) is not None}
     for name in ("anchor_every", "anchor_games", "anchor_visits"):
         if getattr(args, name) is not None and getattr(args, name) < 1:
             print(f"goengine-train: --{name.replace('_', '-')} must be at least 1", file=sys.stderr)
