@@ -7,7 +7,11 @@ call), measured in the same run.
 terminal leaves are not separated: every playout counts) over the raw evaluations per second:
 what the tree, features, symmetries, cache and softmax leave of the network's speed.
 
-    python benchmarks/play.py [--seconds 1] [--positions 5] [--weights W.pt]
+`--workers N` (N > 1) adds a third line: the same searches by root parallelism over N
+processes on N cores (goengine.search.root_parallel, the zero spec's `workers=`), merged
+playouts per second, with `speedup_vs_one_core` over the first line.
+
+    python benchmarks/play.py [--seconds 1] [--positions 5] [--weights W.pt] [--workers 2]
 """
 from __future__ import annotations
 
@@ -45,7 +49,10 @@ def main(argv=None) -> None:
     parser.add_argument("--weights", default=None, help="ZeroNet checkpoint (default: the shipped one)")
     parser.add_argument("--seconds", type=float, default=1.0)
     parser.add_argument("--positions", type=int, default=5)
+    parser.add_argument("--workers", type=int, default=1,
+                        help="also measure root parallelism over this many processes")
     args = parser.parse_args(argv)
+    cores = os.sched_getaffinity(0)
     pin_one_core()
     weights = args.weights or shipped_weights()
     agent = zero_agent(weights, threads=1, rng=0)
@@ -67,6 +74,28 @@ def main(argv=None) -> None:
     emit(impl="goengine", metric="playouts_per_s", value=playouts / seconds,
          share_of_raw=round(playouts / seconds / raw, 3), **common)
     emit(impl="forward", metric="evals_per_s", value=raw, batch=batch, **common)
+    if args.workers > 1:
+        one_core = playouts / seconds
+        os.sched_setaffinity(0, cores)  # the helpers inherit this process's cores
+        rate = _root_parallel_rate(weights, board, args.seconds, args.workers)
+        emit(impl="goengine-root-parallel", metric="playouts_per_s", value=rate, workers=args.workers,
+             cores=len(cores), speedup_vs_one_core=round(rate / one_core, 3),
+             **{**common, "threads": args.workers})
+
+
+def _root_parallel_rate(weights: str, board: list, seconds: float, workers: int) -> float:
+    """Merged playouts per second of the same searches over `workers` processes."""
+    from goengine.search.root_parallel import RootParallelAgent
+    kwargs = dict(weights=weights, threads=1, simulations=10_000_000, seconds=seconds)
+    playouts = elapsed = 0.0
+    with RootParallelAgent("goengine.agents:zero_agent", kwargs, workers=workers,
+                           seeds=range(workers)) as agent:
+        for game in board:
+            agent.reset()
+            result = agent.search(game)
+            playouts += result.playouts
+            elapsed += result.elapsed
+    return playouts / elapsed
 
 
 if __name__ == "__main__":

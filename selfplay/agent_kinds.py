@@ -467,7 +467,8 @@ def _set_torch_threads(threads: int) -> None:
 @register_agent_kind(
     "zero", options={"weights": str, **_SEARCH_OPTIONS,
                      "symmetries": _choice(*SYMMETRIES), "backend": _choice(*BACKENDS),
-                     "temperature": _positive_float, "lambda": _fraction, "rollouts": _positive_int},
+                     "temperature": _positive_float, "lambda": _fraction, "rollouts": _positive_int,
+                     "workers": _positive_int},
     reusable=True, check=lambda options: _network_weights(options, "zero"),
     files=lambda options: [_network_weights(options, "zero")],
     help="AlphaGo Zero: PUCT search over a ZeroNet checkpoint (weights=FILE, default the "
@@ -476,19 +477,27 @@ def _set_torch_threads(threads: int) -> None:
          "symmetries none/random/all, inference backend auto/torch/torch-fused/onnx/onnx-int8, "
          "temperature=softmax temperature of the priors, default 1; lambda=mix uniform random "
          "rollouts into each leaf's value, (1-lambda)*v + lambda*z, default 0 as in AlphaGo "
-         "Zero, rollouts=playouts per leaf)",
+         "Zero, rollouts=playouts per leaf; workers=processes searching each move at once, "
+         "their roots merged: root parallelism, default 1)",
     example="zero:visits=200")
 def _zero_agent(options, context, stream):
     from goengine.agents import zero_agent
     weights = _network_weights(options, "zero")
     simulations, seconds = _budget(options, 800)
     _set_torch_threads(context.threads)
-    agent = zero_agent(weights, simulations=simulations, seconds=seconds,
-                       rng=_rng(options, context, stream),
-                       symmetries=options.get("symmetries", "random"),
-                       threads=context.threads, backend=options.get("backend", "auto"),
-                       policy_temperature=options.get("temperature", 1.0),
-                       **_search_changes(options))
+    kwargs = dict(weights=weights, simulations=simulations, seconds=seconds,
+                  symmetries=options.get("symmetries", "random"),
+                  threads=context.threads, backend=options.get("backend", "auto"),
+                  policy_temperature=options.get("temperature", 1.0),
+                  **_search_changes(options))
+    rng = _rng(options, context, stream)
+    workers = options.get("workers", 1)
+    if workers > 1:
+        from goengine.search.root_parallel import RootParallelAgent
+        seeds = rng.integers(0, 2**63, size=workers)
+        agent = RootParallelAgent("goengine.agents:zero_agent", kwargs, workers=workers, seeds=seeds)
+    else:
+        agent = zero_agent(rng=rng, **kwargs)
     return _check_size(agent, context, weights)
 
 

@@ -29,3 +29,21 @@ def test_bench_play_two_lines(capsys):
     assert search["value"] > 0 and raw["value"] > 0 and search["positions"] == 2
     assert search["share_of_raw"] == pytest.approx(search["value"] / raw["value"], abs=0.01)
     assert raw["batch"] == search["leaves_per_batch"] == 8
+
+
+def test_bench_play_root_parallel_line(capsys):
+    saved_path, saved_affinity = list(sys.path), os.sched_getaffinity(0)
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "play.py"
+    spec = importlib.util.spec_from_file_location("bench_play_workers", path)
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+        module.main(["--seconds", "0.05", "--positions", "2", "--workers", "2"])
+    finally:
+        sys.path[:] = saved_path
+        os.sched_setaffinity(0, saved_affinity)
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(d["impl"], d["metric"]) for d in lines][2] == ("goengine-root-parallel", "playouts_per_s")
+    one, _, parallel = lines
+    assert parallel["workers"] == 2 and parallel["value"] > 0
+    assert parallel["speedup_vs_one_core"] == pytest.approx(parallel["value"] / one["value"], rel=0.02)

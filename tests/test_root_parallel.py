@@ -1,0 +1,104 @@
+"""Root parallelism: several processes search one position and their roots are merged."""
+import numpy as np
+import pytest
+
+from goengine.agents import pure_mcts_agent
+from goengine.game import GameState
+from goengine.search.root_parallel import RootParallelAgent, _Helper, merge_results
+
+
+def _position():
+    game = GameState(9)
+    for move in (40, 30, 50, 31):
+        game.play(move)
+    return game
+
+
+def test_merge_sums_visits_and_weights_q_by_visits():
+    game = _position()
+    a = pure_mcts_agent(200, rng=1).mcts.search(game)
+    b = pure_mcts_agent(300, rng=2).mcts.search(game)
+    merged = merge_results([a, b])
+    assert merged.simulations == a.simulations + b.simulations
+    assert merged.playouts == a.playouts + b.playouts
+    np.testing.assert_array_equal(merged.visits, a.visits + b.visits)
+    for action in np.flatnonzero(merged.visits):
+        expected = (np.nan_to_num(a.q[action]) * a.visits[action]
+                    + np.nan_to_num(b.q[action]) * b.visits[action]) / merged.visits[action]
+        assert merged.q[action] == pytest.approx(expected)
+    assert np.isnan(merged.q[merged.visits == 0]).all()
+    expected_root = (a.root_value * a.simulations + b.root_value * b.simulations) / merged.simulations
+    assert merged.root_value == pytest.approx(expected_root)
+    counts = [m.visits for m in merged.moves]
+    assert counts == sorted(counts, reverse=True)
+    assert merged.best == merged.moves[0].action == int(np.argmax(merged.visits))
+
+
+def test_merge_refuses_results_of_different_positions():
+    game = _position()
+    a = pure_mcts_agent(50, rng=1).mcts.search(game)
+    game.play(60)
+    b = pure_mcts_agent(50, rng=1).mcts.search(game)
+    with pytest.raises(ValueError, match="different positions"):
+        merge_results([a, b])
+    with pytest.raises(ValueError, match="no search results"):
+        merge_results([])
+
+
+def test_agent_splits_a_visit_budget_over_its_processes_and_keeps_their_trees():
+    game = _position()
+    with RootParallelAgent("goengine.agents:pure_mcts_agent", dict(simulations=120), workers=2,
+                           seeds=[3, 4]) as agent:
+        assert len(agent._helpers) == 1
+        move = agent.select_move(game)
+        first = agent.last_result
+        assert game.is_legal(move)
+        assert first.simulations == 120 and first.playouts == 120  # 60 in each process
+        game.play(move)
+        game.play(agent.select_move(game))   # the agent plays both sides: trees are reused
+        second = agent.last_result
+        assert second.playouts == 120
+        assert second.simulations > second.playouts
+        agent.reset()
+        game2 = _position()
+        agent.select_move(game2)
+        assert agent.last_result.simulations == agent.last_result.playouts == 120
+        proc = agent._helpers[0].proc
+    assert proc.wait(timeout=10) == 0
+
+
+def test_agent_under_a_time_budget_searches_in_every_process():
+    game = _position()
+    with RootParallelAgent("goengine.agents:pure_mcts_agent", dict(simulations=10_000_000, seconds=0.2),
+                           workers=2, seeds=[5, 6]) as agent:
+        agent.select_move(game)
+        own = agent.mcts.tree.root_visits      # this process's share (a new tree: none reused)
+        assert 0 < own < agent.last_result.simulations
+        assert agent.last_result.elapsed >= 0.2
+
+
+def test_a_helper_that_cannot_build_its_agent_is_reported():
+    helper = _Helper(1, "goengine.agents:pure_mcts_agent", dict(no_such_option=1))
+    try:
+        with pytest.raises(RuntimeError, match="helper 1: TypeError: .*no_such_option"):
+            helper.receive()
+    finally:
+        helper.close()
+    assert helper.proc.returncode == 0
+    with pytest.raises(TypeError, match="no_such_option"):
+        RootParallelAgent("goengine.agents:pure_mcts_agent", dict(no_such_option=1), workers=2, seeds=[1, 2])
+    with pytest.raises(ValueError, match="module:function"):
+        RootParallelAgent("pure_mcts_agent", {}, workers=1, seeds=[1])
+
+
+def test_zero_spec_with_workers_plays_through_the_arena_factory():
+    from selfplay.agent_kinds import AgentContext, make_agent, parse_agent_spec
+    spec = parse_agent_spec("zero:visits=32,workers=2")
+    agent = make_agent(spec, AgentContext(size=9), (0,))
+    try:
+        assert isinstance(agent, RootParallelAgent)
+        game = _position()
+        assert game.is_legal(agent.select_move(game))
+        assert agent.last_result.playouts == 32
+    finally:
+        agent.close()
