@@ -383,6 +383,43 @@ def test_zero17_fast_equals_numpy_reference():
         _zero.zero17_fast(np.zeros((1, 8, 80), np.int8), [1], 9)
 
 
+def test_zero17_through_symmetries_equals_numpy_reference():
+    """The evaluator's fused C path: planes of some rows seen through their symmetries, the
+    outputs moved back, and the masked softmax, each equal to the numpy functions."""
+    from goengine.features import apply_planes_each, apply_policy_each, inverse_each
+    from goengine.features.symmetry import _point_table
+    from goengine.models.evaluators import masked_softmax
+    rng = np.random.default_rng(1)
+    for size, h in ((9, 8), (9, 3), (19, 8)):
+        nn, table = size * size, _point_table(size)
+        stones = rng.integers(0, 3, size=(6, h, nn)).astype(np.int8)
+        to_play = rng.integers(1, 3, size=6).astype(np.int8)
+        rows = np.array([4, 0, 5, 2], dtype=np.int64)
+        syms = np.array([7, 3, 1, 0], dtype=np.int64)
+        np.testing.assert_array_equal(_zero.zero17_sym(stones, to_play, rows, syms, table),
+                                      apply_planes_each(zero.zero17(stones, to_play, size)[rows], syms))
+        net = rng.normal(size=(4, nn + 1)).astype(np.float32)
+        logits = np.full((6, nn + 1), -5.0, dtype=np.float32)
+        _zero.unsymmetrise_into(net, rows, syms, table, logits)
+        np.testing.assert_array_equal(logits[rows], apply_policy_each(net, inverse_each(syms)))
+        assert (logits[[1, 3]] == -5.0).all()
+        legal = (rng.random((6, nn + 1)) < 0.6).astype(np.uint8)
+        legal[3] = 0   # no legal move: all zeros, as the numpy version gives
+        for temperature in (1.0, 0.67, 1.3):
+            np.testing.assert_allclose(_zero.masked_softmax_fast(logits, legal, temperature),
+                                       masked_softmax(logits, legal, temperature), rtol=1e-5, atol=1e-7)
+    with pytest.raises(ValueError, match="symmetry must be 0..7"):
+        _zero.zero17_sym(stones, to_play, rows, [0, 1, 2, 8], table)
+    with pytest.raises(IndexError, match="outside the batch"):
+        _zero.zero17_sym(stones, to_play, [6], [0], table)
+    with pytest.raises(ValueError, match="do not match"):
+        _zero.zero17_sym(stones, to_play, rows, syms, _point_table(9))
+    with pytest.raises(ValueError, match="differ in shape"):
+        _zero.masked_softmax_fast(logits, legal[:, :-1])
+    with pytest.raises(ValueError, match="temperature"):
+        _zero.masked_softmax_fast(logits, legal, 0.0)
+
+
 def test_zero17_from_search_leaves():
     """The planes straight from a LeafBatch with 8 positions of history equal the reference."""
     from goengine.search import MCTSConfig, Tree, search_many

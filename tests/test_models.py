@@ -180,3 +180,25 @@ def test_cpu_evaluators_flush_subnormal_floats():
     assert (tiny * 2).item() != 0.0
     PolicyValueEvaluator(ZeroNet(zero_config("tiny", board_size=5)))
     assert (tiny * 2).item() == 0.0  # flushed: what the search's network calls now get
+
+
+@pytest.mark.parametrize("symmetries", ["random", "none"])
+@pytest.mark.parametrize("cache_size", [0, 1000])
+def test_zero_evaluator_fast_path_equals_the_generic_one(symmetries, cache_size):
+    """PolicyValueEvaluator.evaluate (planes, symmetries and softmax in C) gives what the
+    generic numpy NetworkEvaluator.evaluate gives, drawing the same symmetries."""
+    from goengine.models.evaluators import NetworkEvaluator
+    net = ZeroNet(zero_config("tiny"))
+    rng = np.random.default_rng(3)
+    game, states = GameState(9), []
+    for _ in range(30):
+        game.play(int(rng.choice(np.flatnonzero(game.legal_mask()[:-1]))))
+        states.append(game.copy())
+    batch = LeafBatch.from_states(states, 8)
+    fast = PolicyValueEvaluator(net, symmetries=symmetries, rng=5, cache_size=cache_size)
+    generic = PolicyValueEvaluator(net, symmetries=symmetries, rng=5, cache_size=cache_size)
+    for _ in range(2):   # the second time from the cache when there is one
+        p_fast, v_fast = fast.evaluate(batch)
+        p_generic, v_generic = NetworkEvaluator.evaluate(generic, batch)
+        np.testing.assert_allclose(p_fast, p_generic, rtol=1e-5, atol=1e-7)
+        np.testing.assert_array_equal(v_fast, v_generic)
