@@ -8,10 +8,12 @@
     goengine-arena table runs/arena/x   # the tables of a folder's games again
     goengine-arena ladder ladders/lee-vs-zero.json --out runs/ladder/lee-vs-zero --jobs 2
     goengine-arena report runs/ladder/lee-vs-zero --out docs/comparison.md
+    goengine-arena review runs/arena/x --agent new   # a Zero agent's win rate along its lost games
 
 Subcommands: ``run`` (the default: the first word is an agent spec), ``agents``, ``table``,
 ``ladder`` (a round-robin defined by a JSON file: selfplay/ladder.py) and ``report`` (a
-Markdown report with plots of a ladder folder: selfplay/report.py). Rerunning a ``run`` or
+Markdown report with plots of a ladder folder: selfplay/report.py), ``review`` (a Zero
+agent's own win rate along the games it lost: selfplay/review.py). Rerunning a ``run`` or
 ``ladder`` command resumes it: games already in the folder are skipped. Tables go
 to stdout (``--json``: the summary as JSON instead), the progress bar and logs to stderr.
 Exit codes: 0 done, 1 a run that cannot go on (the message says why), 2 bad arguments,
@@ -42,7 +44,7 @@ from .arena import (
 )
 from .elo import SPRT
 
-SUBCOMMANDS = ("run", "agents", "table", "ladder", "report")
+SUBCOMMANDS = ("run", "agents", "table", "ladder", "report", "review")
 
 
 def _finite(text: str) -> float:
@@ -268,6 +270,31 @@ def cmd_agents(argv: list[str]) -> int:
     return 0
 
 
+def cmd_review(argv: list[str]) -> int:
+    from .review import __doc__ as review_doc, format_reviews, review_folder, write_reviews
+    parser = argparse.ArgumentParser(prog="goengine-arena review", description=review_doc.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("folder", help="an arena run folder (results.jsonl, games/)")
+    parser.add_argument("--agent", required=True, metavar="LABEL", help="the agent whose games to review")
+    parser.add_argument("--weights", metavar="FILE", help="ZeroNet to search with (default: the "
+                        "weights arena.json records for the agent)")
+    parser.add_argument("--visits", type=_positive(int), default=800, help="visits per position (default 800)")
+    parser.add_argument("--all", action="store_true", help="every game of the agent, not only its losses")
+    parser.add_argument("--limit", type=_positive(int), metavar="N", help="stop after N games")
+    parser.add_argument("--out", metavar="FILE", help="one JSON line per game")
+    args = parser.parse_args(argv)
+    try:
+        reviews = review_folder(args.folder, args.agent, visits=args.visits, weights=args.weights,
+                                lost_only=not args.all, limit=args.limit)
+    except ValueError as exc:
+        print(f"goengine-arena: error: {exc}", file=sys.stderr)
+        return 1
+    print(format_reviews(reviews))
+    if args.out:
+        write_reviews(reviews, args.out)
+    return 0
+
+
 def cmd_table(argv: list[str]) -> int:
     parser = build_table_parser()
     args = parser.parse_args(argv)
@@ -375,7 +402,7 @@ def main(argv: list[str] | None = None) -> int:
     previous = signal.signal(signal.SIGTERM, _terminated) if in_main_thread else None
     try:
         return {"run": cmd_run, "agents": cmd_agents, "table": cmd_table, "ladder": cmd_ladder,
-                "report": cmd_report}[command](argv)
+                "report": cmd_report, "review": cmd_review}[command](argv)
     except BrokenPipeError:  # `goengine-arena ladder L --dry-run | head`: the reader left
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # so that the exit's flush does not fail again
