@@ -95,6 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "it does)")
     p.add_argument("--threads", type=_positive_int, default=1,
                    help="threads the agent may use (default 1)")
+    p.add_argument("--workers", type=_positive_int, default=1,
+                   help="zero agent: processes (one core each) that search every move at "
+                        "once, their root visits summed (root parallelism; default 1)")
     p.add_argument("--backend", default="auto",
                    choices=["auto", "torch", "torch-fused", "onnx", "onnx-int8"],
                    help="network inference back end of network agents (default auto: the "
@@ -118,7 +121,8 @@ def engine_from_args(args: argparse.Namespace):
 
     options = PlayerOptions(size=args.size, komi=args.komi, visits=args.visits,
                             time_per_move=args.time_per_move, threads=args.threads,
-                            seed=args.seed, weights=args.weights, backend=args.backend)
+                            workers=args.workers, seed=args.seed, weights=args.weights,
+                            backend=args.backend)
     check_options(args.agent, options)
     return GoEngine(args.agent, options, resign_threshold=args.resign_threshold,
                     time_config=TimeConfig(lag=args.lag))

@@ -159,6 +159,12 @@ class GoEngine(GtpEngine):
         self.last_result = None
         """The SearchResult of the last search (genmove, analysis), for tests and logs."""
 
+    def close(self) -> None:
+        """Stop the agent's helper processes, if it has any (``--workers``)."""
+        close = getattr(self.agent, "close", None)
+        if close is not None:
+            close()
+
     # ------------------------------------------------------------------ helpers
     @property
     def mcts(self):

@@ -52,6 +52,9 @@ class PlayerOptions:
     """Seconds per move when the controller sets no clock (an upper bound otherwise)."""
     threads: int = 1
     """Threads the agent may use (network agents: torch threads)."""
+    workers: int = 1
+    """Processes searching each move at once, their roots merged (root parallelism; the
+    zero agent only)."""
     seed: int | None = None
     """Seed of every random choice; None: fresh entropy."""
     weights: str | None = None
@@ -105,6 +108,8 @@ def check_options(name: str, options: PlayerOptions) -> AgentSpec:
             raise ValueError(f"--agent {name} takes no --weights")
     elif spec.weights == "required":
         raise ValueError(f"--agent {name} needs --weights FILE")
+    if options.workers > 1 and name != "zero":
+        raise ValueError(f"--workers is for --agent zero only, not --agent {name}")
     return spec
 
 
@@ -137,6 +142,13 @@ def _zero_agent(options: PlayerOptions):
     weights = options.weights or shipped_weights()
     if weights is None:
         raise ValueError("--agent zero needs --weights FILE (no network is shipped in goengine/weights/)")
+    if options.workers > 1:
+        from goengine.search.root_parallel import RootParallelAgent
+        seeds = options.rng().integers(0, 2**63, size=options.workers)
+        return RootParallelAgent("goengine.agents:zero_agent",
+                                 dict(weights=weights, simulations=options.visits or 800,
+                                      threads=options.threads, backend=options.backend),
+                                 workers=options.workers, seeds=seeds)
     return zero_agent(weights, simulations=options.visits or 800, rng=options.rng(),
                       threads=options.threads, backend=options.backend)
 

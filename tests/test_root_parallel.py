@@ -102,3 +102,27 @@ def test_zero_spec_with_workers_plays_through_the_arena_factory():
         assert agent.last_result.playouts == 32
     finally:
         agent.close()
+
+
+def test_gtp_zero_engine_with_workers_plays_analyses_and_stops_its_helpers():
+    import time
+
+    from gtp.handlers import GoEngine
+    from gtp.players import PlayerOptions, check_options
+    engine = GoEngine("zero", PlayerOptions(seed=1, visits=64, workers=2))
+    try:
+        assert engine.handle_line("genmove b").startswith("= ")
+        assert engine.last_result.playouts == 64          # 32 in each process
+        engine.analysis_limit = 0.3                         # lz-analyze runs until stopped
+        start = time.monotonic()
+        out = engine.handle_line("lz-analyze 10")
+        assert out.startswith("=") and "info move" in out
+        assert time.monotonic() - start < 30               # the helper stopped with it
+        reply = engine.handle_line("genmove w")            # no stale answer is left behind
+        assert reply.startswith("= ") and engine.last_result.playouts == 64
+        helper = engine.agent._helpers[0].proc
+    finally:
+        engine.close()
+    assert helper.wait(timeout=10) == 0
+    with pytest.raises(ValueError, match="--workers is for --agent zero"):
+        check_options("mcts", PlayerOptions(workers=2))

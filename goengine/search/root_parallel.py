@@ -19,17 +19,52 @@ processes such as the arena's parallel workers.
 """
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import os
 import pickle
+import select
+import struct
 import subprocess
 import sys
+import time
 
 import numpy as np
 
 from .mcts import MoveInfo, SearchResult
 
-__all__ = ["RootParallelAgent", "merge_results"]
+__all__ = ["RootParallelAgent", "RootParallelSearch", "merge_results"]
+
+_SLICE = 0.05
+"""Seconds a helper searches between two looks for a stop request."""
+
+
+def _write(stream, message) -> None:
+    """One length-prefixed pickle (helpers and the parent speak only in these)."""
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(struct.pack("<I", len(data)) + data)
+    stream.flush()
+
+
+def _read_exact(fd: int, count: int) -> bytes:
+    chunks, got = [], 0
+    while got < count:
+        chunk = os.read(fd, count - got)
+        if not chunk:
+            if got:
+                raise EOFError("the pipe closed in the middle of a message")
+            return b""
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
+
+
+def _read(fd: int):
+    """The next message on an unbuffered pipe; EOFError when it has closed."""
+    header = _read_exact(fd, 4)
+    if not header:
+        raise EOFError("the pipe has closed")
+    return pickle.loads(_read_exact(fd, struct.unpack("<I", header)[0]))
 
 
 def merge_results(results: list[SearchResult]) -> SearchResult:
@@ -82,15 +117,14 @@ class _Helper:
 
     def send(self, message) -> None:
         try:
-            pickle.dump(message, self.proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-            self.proc.stdin.flush()
+            _write(self.proc.stdin, message)
         except (BrokenPipeError, OSError):
             raise RuntimeError(f"root-parallel search helper {self.number} has exited "
                                f"(status {self.proc.poll()})") from None
 
     def receive(self):
         try:
-            kind, value = pickle.load(self.proc.stdout)
+            kind, value = _read(self.proc.stdout.fileno())
         except EOFError:
             raise RuntimeError(f"root-parallel search helper {self.number} has exited "
                                f"(status {self.proc.wait()}); its error is on stderr above") from None
@@ -113,14 +147,76 @@ class _Helper:
                 pass
 
 
+class RootParallelSearch:
+    """MCTS's interface (``search``, ``choose``, ``reset``, ``config``) over this process's
+    MCTS and the helpers: what the GTP engine and the arena drive. ``search`` runs in every
+    process and returns the merged result; a ``callback`` sees this process's partial results
+    (the helpers report only at the end), and when it stops the search the helpers stop too."""
+
+    def __init__(self, main, helpers: list[_Helper]):
+        self.main = main
+        self.helpers = helpers
+        self.config = main.config
+        self.evaluator = main.evaluator
+
+    @property
+    def workers(self) -> int:
+        return 1 + len(self.helpers)
+
+    @property
+    def tree(self):
+        return self.main.tree
+
+    def reset(self) -> None:
+        self.main.reset()
+        for helper in self.helpers:
+            helper.send(("reset",))
+        for helper in self.helpers:
+            helper.receive()
+
+    def search(self, game, num_simulations: int | None = None, seconds: float | None = None,
+               callback=None, callback_interval: float = 0.1) -> SearchResult:
+        if seconds is None and num_simulations is None:
+            num_simulations = self.config.num_simulations
+        share = None if num_simulations is None else -(-num_simulations // self.workers)
+        for helper in self.helpers:
+            helper.send(("search", game, seconds, share))
+        stopped = [False]
+
+        def watch(partial):
+            stopped[0] = bool(callback(partial))
+            return stopped[0]
+
+        try:
+            results = [self.main.search(game, num_simulations=share, seconds=seconds,
+                                        callback=watch if callback is not None else None,
+                                        callback_interval=callback_interval)]
+        except BaseException:
+            for helper in self.helpers:   # stop them and drop their answers
+                try:
+                    helper.send(("stop",))
+                    helper.receive()
+                except Exception:  # noqa: BLE001 - the search's own error is the one to raise
+                    pass
+            raise
+        if stopped[0]:
+            for helper in self.helpers:
+                helper.send(("stop",))
+        results += [helper.receive() for helper in self.helpers]
+        return merge_results(results)
+
+    def choose(self, result: SearchResult, game) -> int:
+        return self.main.choose(result, game)
+
+
 class RootParallelAgent:
     """An MCTS agent whose every search runs in ``workers`` processes at once (this one and
     ``workers - 1`` helpers), each building its agent with ``factory(**kwargs)`` (a
-    ``"module:function"`` returning an MCTSAgent; ``kwargs`` must pickle). Helper i gets
-    ``seed=seeds[i]`` as its ``rng`` so their searches differ. Under a time budget every
-    process searches for the whole time; under a visit budget each runs its share.
-    ``last_result`` is the merged result. Call ``close()`` (or use ``with``) to stop the
-    helpers."""
+    ``"module:function"`` returning an MCTSAgent; ``kwargs`` must pickle). Process i gets
+    ``rng=seeds[i]`` so their searches differ. Under a time budget every process searches
+    for the whole time; under a visit budget each runs its share. ``last_result`` is the
+    merged result, ``mcts`` a RootParallelSearch. Call ``close()`` (or use ``with``) to stop
+    the helpers."""
 
     def __init__(self, factory: str, kwargs: dict, workers: int = 2, seeds=None):
         if workers < 1:
@@ -142,7 +238,7 @@ class RootParallelAgent:
             raise
         self.seconds = getattr(self.main, "seconds", None)
         self.config = self.main.config
-        self.mcts = self.main.mcts
+        self.mcts = RootParallelSearch(self.main.mcts, self._helpers)
         self.name = f"{self.main.name}x{workers}"
         for attribute in ("board_sizes", "policy"):
             if hasattr(self.main, attribute):
@@ -150,29 +246,18 @@ class RootParallelAgent:
         self.last_result = None
 
     def reset(self) -> None:
-        self.main.reset()
-        for helper in self._helpers:
-            helper.send(("reset",))
-        for helper in self._helpers:
-            helper.receive()
+        self.mcts.reset()
         self.last_result = None
 
     def search(self, game, seconds: float | None = None) -> SearchResult:
-        """All processes search `game`; the merged result."""
+        """All processes search `game` for the agent's budget (or `seconds`); the merged result."""
         seconds = self.seconds if seconds is None else seconds
-        simulations = None
-        if seconds is None:
-            simulations = -(-self.main.config.num_simulations // self.workers)
-        for helper in self._helpers:
-            helper.send(("search", game, seconds, simulations))
-        results = [self.main.mcts.search(game, num_simulations=simulations, seconds=seconds)]
-        results += [helper.receive() for helper in self._helpers]
-        return merge_results(results)
+        return self.mcts.search(game, seconds=seconds)
 
     def select_move(self, game, seconds: float | None = None) -> int:
         result = self.search(game, seconds)
         self.last_result = result
-        return self.main.mcts.choose(result, game)
+        return self.mcts.choose(result, game)
 
     def close(self) -> None:
         helpers, self._helpers = self._helpers, []
@@ -192,22 +277,62 @@ class RootParallelAgent:
             pass
 
 
+def _stop_requested(fd: int) -> bool:
+    """Whether a request waits on the pipe (the parent sends only "stop" during a search)."""
+    ready, _, _ = select.select([fd], [], [], 0)
+    if not ready:
+        return False
+    message = _read(fd)
+    return message[0] == "stop"
+
+
+def _search_until_stopped(agent, fd: int, game, seconds, simulations) -> SearchResult:
+    """Search in slices of _SLICE seconds (the tree is kept between them), looking for a
+    stop request after each; the result counts the playouts of all slices."""
+    mcts = agent.mcts
+    start = time.monotonic()
+    deadline = None if seconds is None else start + seconds
+    first = result = None
+    while True:
+        if deadline is not None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 and result is not None:
+                break
+            cap = None
+            if simulations is not None:
+                cap = simulations - (result.simulations - reused if result is not None else 0)
+                if cap <= 0:
+                    break
+            result = mcts.search(game, num_simulations=cap, seconds=max(0.0, min(_SLICE, remaining)))
+        else:
+            done = 0 if result is None else result.simulations - reused
+            if result is not None and (done >= simulations or result.playouts == 0):
+                break
+            result = mcts.search(game, num_simulations=min(256, simulations - done))
+        if first is None:
+            first = result
+            reused = first.simulations - first.playouts
+        if _stop_requested(fd):
+            break
+    return dataclasses.replace(result, playouts=result.simulations - reused,
+                               elapsed=time.monotonic() - start)
+
+
 def _serve() -> None:
     """A helper's loop: build the agent, then answer search / reset requests until told to
     close or stdin ends. Replies go to the original stdout; anything printed goes to stderr."""
-    requests = os.fdopen(os.dup(0), "rb")
+    requests = os.dup(0)
     replies = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     sys.stdout = sys.stderr
 
     def reply(kind, value=None):
-        pickle.dump((kind, value), replies, protocol=pickle.HIGHEST_PROTOCOL)
-        replies.flush()
+        _write(replies, (kind, value))
 
     agent = None
     while True:
         try:
-            message = pickle.load(requests)
+            message = _read(requests)
         except EOFError:
             return
         try:
@@ -216,10 +341,12 @@ def _serve() -> None:
                 reply("ready")
             elif message[0] == "search":
                 _, game, seconds, simulations = message
-                reply("result", agent.mcts.search(game, num_simulations=simulations, seconds=seconds))
+                reply("result", _search_until_stopped(agent, requests, game, seconds, simulations))
             elif message[0] == "reset":
                 agent.reset()
                 reply("ready")
+            elif message[0] == "stop":
+                pass  # a stop that came after the search had ended by itself
             elif message[0] == "close":
                 return
             else:
