@@ -293,6 +293,7 @@ def _search_until_stopped(agent, fd: int, game, seconds, simulations) -> SearchR
     start = time.monotonic()
     deadline = None if seconds is None else start + seconds
     first = result = None
+    reused = 0  # root visits reused from the previous move's tree, known after the first slice
     while True:
         if deadline is not None:
             remaining = deadline - time.monotonic()
