@@ -27,34 +27,56 @@ NUM_PLANES = ZERO_PLANES
 HISTORY = ZERO_HISTORY
 
 
-cdef void zero17_c(const int8_t* stones, const int8_t* to_play, int count, int history,
-                   int nn, float* out) noexcept nogil:
-    """stones (count, history, nn), to_play (count,) -> out (count, 17, nn). Branch-free
-    inner loops (every plane written once) so that the compiler vectorises them."""
-    cdef int i, k, a, hmax = history if history < ZERO_HISTORY else ZERO_HISTORY
-    cdef int8_t c, s
+cdef inline void _zero17_one(const int8_t* stones, int8_t c, int history, int nn,
+                             const int64_t* idx, float* base) noexcept nogil:
+    """One position: stones (history, nn), colour c to move -> base (17, nn). ``idx`` NULL
+    reads point a at a; else transformed point a shows original point idx[a] (a symmetry).
+    Branch-free inner loops (every plane written once) so that the compiler vectorises them."""
+    cdef int k, a, hmax = history if history < ZERO_HISTORY else ZERO_HISTORY
+    cdef int8_t s
     cdef const int8_t* src
     cdef float* own
     cdef float* opp
-    cdef float* base
     cdef float colour
-    for i in range(count):
-        base = out + <size_t>i * ZERO_PLANES * nn
-        c = to_play[i]
-        for k in range(hmax):
-            src = stones + (<size_t>i * history + k) * nn
-            own = base + 2 * k * nn
-            opp = own + nn
+    for k in range(hmax):
+        src = stones + <size_t>k * nn
+        own = base + 2 * k * nn
+        opp = own + nn
+        if idx == NULL:
             for a in range(nn):
                 s = src[a]
                 own[a] = <float>(s == c)
                 opp[a] = <float>((s != c) & (s != 0))
-        if hmax < ZERO_HISTORY:
-            memset(base + 2 * hmax * nn, 0, <size_t>2 * (ZERO_HISTORY - hmax) * nn * sizeof(float))
-        colour = 1.0 if c == 1 else 0.0
-        own = base + 16 * nn
-        for a in range(nn):
-            own[a] = colour
+        else:
+            for a in range(nn):
+                s = src[idx[a]]
+                own[a] = <float>(s == c)
+                opp[a] = <float>((s != c) & (s != 0))
+    if hmax < ZERO_HISTORY:
+        memset(base + 2 * hmax * nn, 0, <size_t>2 * (ZERO_HISTORY - hmax) * nn * sizeof(float))
+    colour = 1.0 if c == 1 else 0.0
+    own = base + 16 * nn
+    for a in range(nn):
+        own[a] = colour
+
+
+cdef void zero17_c(const int8_t* stones, const int8_t* to_play, int count, int history,
+                   int nn, float* out) noexcept nogil:
+    """stones (count, history, nn), to_play (count,) -> out (count, 17, nn)."""
+    cdef int i
+    for i in range(count):
+        _zero17_one(stones + <size_t>i * history * nn, to_play[i], history, nn, NULL,
+                    out + <size_t>i * ZERO_PLANES * nn)
+
+
+def _out_array(out, shape):
+    """`out` if it is a C-contiguous float32 array of `shape`, a new one if None."""
+    if out is None:
+        return np.empty(shape, dtype=np.float32)
+    if (not isinstance(out, np.ndarray) or out.shape != shape or out.dtype != np.float32
+            or not out.flags.c_contiguous):
+        raise ValueError(f"out must be a C-contiguous float32 array of shape {shape}")
+    return out
 
 
 def zero17_fast(stones, to_play, int size, out=None):
@@ -69,11 +91,7 @@ def zero17_fast(stones, to_play, int size, out=None):
     if tp.shape[0] != count:
         raise ValueError(f"{count} positions but {tp.shape[0]} colours to move")
     shape = (count, ZERO_PLANES, size, size)
-    if out is None:
-        out = np.empty(shape, dtype=np.float32)
-    elif (not isinstance(out, np.ndarray) or out.shape != shape or out.dtype != np.float32
-          or not out.flags.c_contiguous):
-        raise ValueError(f"out must be a C-contiguous float32 array of shape {shape}")
+    out = _out_array(out, shape)
     if count == 0 or history == 0:
         out[...] = 0
         if count:
@@ -91,11 +109,7 @@ def zero17_batch(LeafBatch batch, out=None):
     """zero17 planes of the n leaves of a LeafBatch, straight from its C arrays."""
     cdef int count = batch.n, size = batch.size
     shape = (count, ZERO_PLANES, size, size)
-    if out is None:
-        out = np.empty(shape, dtype=np.float32)
-    elif (not isinstance(out, np.ndarray) or out.shape != shape or out.dtype != np.float32
-          or not out.flags.c_contiguous):
-        raise ValueError(f"out must be a C-contiguous float32 array of shape {shape}")
+    out = _out_array(out, shape)
     if count == 0:
         return out
     cdef float[:, :, :, ::1] ov = out
@@ -126,48 +140,21 @@ def zero17_sym(stones, to_play, rows, syms, table, out=None):
         raise ValueError(f"{count} rows but {yv.shape[0]} symmetries")
     if tv.shape[0] != batch:
         raise ValueError(f"{batch} positions but {tv.shape[0]} colours to move")
-    cdef int j, i, t, k, p, hmax = history if history < ZERO_HISTORY else ZERO_HISTORY
+    cdef int j, i
     for j in range(count):
         if not 0 <= rv[j] < batch:
             raise IndexError(f"row {rv[j]} is outside the batch of {batch}")
         if not 0 <= yv[j] < 8:
             raise ValueError(f"symmetry must be 0..7, got {yv[j]}")
     shape = (count, ZERO_PLANES, size, size)
-    if out is None:
-        out = np.empty(shape, dtype=np.float32)
-    elif (not isinstance(out, np.ndarray) or out.shape != shape or out.dtype != np.float32
-          or not out.flags.c_contiguous):
-        raise ValueError(f"out must be a C-contiguous float32 array of shape {shape}")
+    out = _out_array(out, shape)
     if count == 0:
         return out
     cdef float[:, :, :, ::1] ov = out
-    cdef float* base
-    cdef float* own
-    cdef float* opp
-    cdef const int8_t* src
-    cdef const int64_t* idx
-    cdef int8_t c, s
-    cdef float colour
     with nogil:
         for j in range(count):
             i = rv[j]
-            idx = &tab[yv[j], 0]
-            c = tv[i]
-            base = &ov[j, 0, 0, 0]
-            for k in range(hmax):
-                src = &sv[i, k, 0]
-                own = base + 2 * k * nn
-                opp = own + nn
-                for p in range(nn):
-                    s = src[idx[p]]
-                    own[p] = <float>(s == c)
-                    opp[p] = <float>((s != c) & (s != 0))
-            if hmax < ZERO_HISTORY:
-                memset(base + 2 * hmax * nn, 0, <size_t>2 * (ZERO_HISTORY - hmax) * nn * sizeof(float))
-            colour = 1.0 if c == 1 else 0.0
-            own = base + 16 * nn
-            for p in range(nn):
-                own[p] = colour
+            _zero17_one(&sv[i, 0, 0], tv[i], history, nn, &tab[yv[j], 0], &ov[j, 0, 0, 0])
     return out
 
 
