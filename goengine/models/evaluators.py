@@ -109,14 +109,36 @@ class NetworkEvaluator:
     def forward(self, x: torch.Tensor):
         raise NotImplementedError
 
+    def _draw_symmetries(self, n: int):
+        """The symmetry of each of n positions to evaluate: all 0 for "none", drawn from the
+        evaluator's stream for "random", None for "all" (every one of the 8)."""
+        if self.symmetries == "none":
+            return np.zeros(n, dtype=np.int64)
+        if self.symmetries == "random":
+            return self.rng.integers(0, NUM_SYMMETRIES, size=n)
+        return None
+
+    def _from_cache(self, keys, logits: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """Fill the rows whose key is cached; the indices of the others (int64)."""
+        if keys is None:
+            return np.arange(len(values), dtype=np.int64)
+        miss = []
+        for i, key in enumerate(keys):
+            hit = self.cache.get(key)
+            if hit is None:
+                miss.append(i)
+            else:
+                logits[i], values[i] = hit
+        return np.array(miss, dtype=np.int64)
+
+    def _to_cache(self, keys, rows, logits: np.ndarray, values: np.ndarray) -> None:
+        if keys is not None:
+            for i in rows:
+                self.cache.put(keys[i], (logits[i].copy(), values[i]))
+
     def _run(self, planes: np.ndarray):
         n = planes.shape[0]
-        if self.symmetries == "none":
-            syms = np.zeros(n, dtype=np.int64)
-        elif self.symmetries == "random":
-            syms = self.rng.integers(0, NUM_SYMMETRIES, size=n)
-        else:
-            syms = None
+        syms = self._draw_symmetries(n)
         if syms is not None:
             logits, values = self._forward_np(apply_planes_each(planes, syms))
             if logits is not None:
@@ -169,27 +191,15 @@ class NetworkEvaluator:
         planes = self.planes(batch)
         logits = np.zeros((n, a), dtype=np.float32)
         values = np.zeros(n, dtype=np.float32)
-        todo = np.arange(n)
-        keys = None
-        if self.cache is not None:
-            keys = self.cache_keys(batch, planes)
-            miss = []
-            for i, key in enumerate(keys):
-                hit = self.cache.get(key)
-                if hit is None:
-                    miss.append(i)
-                else:
-                    logits[i], values[i] = hit
-            todo = np.array(miss, dtype=np.int64)
+        keys = self.cache_keys(batch, planes) if self.cache is not None else None
+        todo = self._from_cache(keys, logits, values)
         if todo.size:
             out_logits, out_values = self._run(planes[todo])
             if out_logits is not None:
                 logits[todo] = out_logits
             if out_values is not None:
                 values[todo] = out_values
-            if self.cache is not None:
-                for j, i in enumerate(todo):
-                    self.cache.put(keys[i], (logits[i].copy(), values[i]))
+            self._to_cache(keys, todo, logits, values)
         return masked_softmax(logits, batch.legal, self.policy_temperature), values
 
     def evaluate_states(self, states):
@@ -228,31 +238,15 @@ class PolicyValueEvaluator(NetworkEvaluator):
         n, a = batch.legal.shape
         logits = np.zeros((n, a), dtype=np.float32)
         values = np.zeros(n, dtype=np.float32)
-        keys = None
-        if self.cache is not None:
-            keys = self.cache_keys(batch, None)
-            miss = []
-            for i, key in enumerate(keys):
-                hit = self.cache.get(key)
-                if hit is None:
-                    miss.append(i)
-                else:
-                    logits[i], values[i] = hit
-            todo = np.array(miss, dtype=np.int64)
-        else:
-            todo = np.arange(n, dtype=np.int64)
+        keys = self.cache_keys(batch, None) if self.cache is not None else None
+        todo = self._from_cache(keys, logits, values)
         if todo.size:
-            if self.symmetries == "random":
-                syms = self.rng.integers(0, NUM_SYMMETRIES, size=todo.size)
-            else:
-                syms = np.zeros(todo.size, dtype=np.int64)
+            syms = self._draw_symmetries(todo.size)
             table = _point_table(batch.size)
             out_logits, out_values = self._forward_np(zero17_sym(batch.stones, batch.to_play, todo, syms, table))
             unsymmetrise_into(out_logits, todo, syms, table, logits)
             values[todo] = out_values
-            if self.cache is not None:
-                for i in todo:
-                    self.cache.put(keys[i], (logits[i].copy(), values[i]))
+            self._to_cache(keys, todo, logits, values)
         return masked_softmax_fast(logits, batch.legal, self.policy_temperature), values
 
 
