@@ -12,18 +12,24 @@ import pytest
 pytest.importorskip("torch")
 
 
-def test_bench_play_two_lines(capsys):
+def _run_play_bench(capsys, *args) -> list[dict]:
+    """benchmarks/play.py's JSON lines for these arguments (it rewrites sys.path[0] on import
+    and pins itself to one core: both are put back)."""
     saved_path, saved_affinity = list(sys.path), os.sched_getaffinity(0)
     path = Path(__file__).resolve().parent.parent / "benchmarks" / "play.py"
     spec = importlib.util.spec_from_file_location("bench_play", path)
     module = importlib.util.module_from_spec(spec)
     try:
-        spec.loader.exec_module(module)  # the script rewrites sys.path[0] on import
-        module.main(["--seconds", "0.05", "--positions", "2"])
+        spec.loader.exec_module(module)
+        module.main(list(args))
     finally:
         sys.path[:] = saved_path
-        os.sched_setaffinity(0, saved_affinity)  # it pins itself to one core
-    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+        os.sched_setaffinity(0, saved_affinity)
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+
+
+def test_bench_play_two_lines(capsys):
+    lines = _run_play_bench(capsys, "--seconds", "0.05", "--positions", "2")
     assert [(d["impl"], d["metric"]) for d in lines] == [("goengine", "playouts_per_s"), ("forward", "evals_per_s")]
     search, raw = lines
     assert search["value"] > 0 and raw["value"] > 0 and search["positions"] == 2
@@ -32,17 +38,7 @@ def test_bench_play_two_lines(capsys):
 
 
 def test_bench_play_root_parallel_line(capsys):
-    saved_path, saved_affinity = list(sys.path), os.sched_getaffinity(0)
-    path = Path(__file__).resolve().parent.parent / "benchmarks" / "play.py"
-    spec = importlib.util.spec_from_file_location("bench_play_workers", path)
-    module = importlib.util.module_from_spec(spec)
-    try:
-        spec.loader.exec_module(module)
-        module.main(["--seconds", "0.05", "--positions", "2", "--workers", "2"])
-    finally:
-        sys.path[:] = saved_path
-        os.sched_setaffinity(0, saved_affinity)
-    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    lines = _run_play_bench(capsys, "--seconds", "0.05", "--positions", "2", "--workers", "2")
     assert [(d["impl"], d["metric"]) for d in lines][2] == ("goengine-root-parallel", "playouts_per_s")
     one, _, parallel = lines
     assert parallel["workers"] == 2 and parallel["value"] > 0
