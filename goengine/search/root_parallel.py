@@ -287,32 +287,30 @@ def _stop_requested(fd: int) -> bool:
 
 
 def _search_until_stopped(agent, fd: int, game, seconds, simulations) -> SearchResult:
-    """Search in slices of _SLICE seconds (the tree is kept between them), looking for a
-    stop request after each; the result counts the playouts of all slices."""
+    """Search in slices of _SLICE seconds (or 256 simulations without a clock), keeping the
+    tree between them and looking for a stop request after each, until the time or the
+    simulations are spent; the result counts the playouts of all slices."""
     mcts = agent.mcts
     start = time.monotonic()
     deadline = None if seconds is None else start + seconds
-    first = result = None
-    reused = 0  # root visits reused from the previous move's tree, known after the first slice
+    result, reused = None, 0   # reused: root visits from the previous move's tree
     while True:
-        if deadline is not None:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 and result is not None:
+        first = result is None
+        left = None if simulations is None else simulations - (0 if first else result.simulations - reused)
+        if not first:
+            if left is not None and left <= 0:
                 break
-            cap = None
-            if simulations is not None:
-                cap = simulations - (result.simulations - reused if result is not None else 0)
-                if cap <= 0:
-                    break
-            result = mcts.search(game, num_simulations=cap, seconds=max(0.0, min(_SLICE, remaining)))
+            if deadline is None and result.playouts == 0:   # the tree is full
+                break
+        if deadline is None:
+            result = mcts.search(game, num_simulations=min(256, left))
         else:
-            done = 0 if result is None else result.simulations - reused
-            if result is not None and (done >= simulations or result.playouts == 0):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 and not first:
                 break
-            result = mcts.search(game, num_simulations=min(256, simulations - done))
-        if first is None:
-            first = result
-            reused = first.simulations - first.playouts
+            result = mcts.search(game, num_simulations=left, seconds=max(0.0, min(_SLICE, remaining)))
+        if first:
+            reused = result.simulations - result.playouts
         if _stop_requested(fd):
             break
     return dataclasses.replace(result, playouts=result.simulations - reused,
