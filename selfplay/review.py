@@ -102,7 +102,7 @@ def review_folder(folder, label: str, visits: int = 800, weights: str | None = N
 
 def summarize_reviews(reviews: list[GameReview]) -> dict:
     lost = [r for r in reviews if not r.won]
-    late = sorted(m for r in lost if r.peak >= 0.8 for m in [r.last_move_at_least(0.7)] if m is not None)
+    late = sorted(r.last_move_at_least(0.7) for r in lost if r.peak >= 0.8)  # peak >= 0.8: never None
     return {
         "games": len(reviews),
         "lost": len(lost),
@@ -126,9 +126,6 @@ def format_reviews(reviews: list[GameReview]) -> str:
 
 def write_reviews(reviews: list[GameReview], path) -> None:
     """One JSON line per game, written to a temporary name and renamed."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        for r in reviews:
-            f.write(json.dumps({**asdict(r), "peak": r.peak}) + "\n")
-    os.replace(tmp, path)
+    from goengine.fileio import atomic_write_bytes
+    lines = "".join(json.dumps({**asdict(r), "peak": r.peak}) + "\n" for r in reviews)
+    atomic_write_bytes(path, lines.encode("utf-8"))
