@@ -16,7 +16,7 @@ import numpy as np
 from .search import MCTS, RESIGN, MCTSConfig, RolloutEvaluator, UniformEvaluator
 
 __all__ = ["RESIGN", "RandomAgent", "MCTSAgent", "PolicyAgent", "pure_mcts_agent", "rollout_mcts_agent",
-           "zero_agent", "policy_agent", "shipped_weights", "lee_agent", "lee_weights"]
+           "zero_agent", "zero_agent_with_workers", "policy_agent", "shipped_weights", "lee_agent", "lee_weights"]
 
 
 class RandomAgent:
@@ -149,6 +149,17 @@ def zero_agent(weights: str | None = None, simulations: int = 800, seconds: floa
     agent.board_sizes = (model.config.board_size,)
     agent.policy = lambda game: PolicyAgent(evaluator).policy(game)
     return agent
+
+
+def zero_agent_with_workers(workers: int = 1, rng=None, **kwargs):
+    """zero_agent(rng=rng, **kwargs) for one worker; for more, a RootParallelAgent whose
+    processes each build that agent, seeded from `rng` (goengine/search/root_parallel.py)."""
+    if workers <= 1:
+        return zero_agent(rng=rng, **kwargs)
+    from .search.root_parallel import RootParallelAgent
+    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    seeds = rng.integers(0, 2**63, size=workers)
+    return RootParallelAgent("goengine.agents:zero_agent", kwargs, workers=workers, seeds=seeds)
 
 
 def policy_agent(weights: str | None = None, sample: bool = False, rng=None) -> PolicyAgent:

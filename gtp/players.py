@@ -138,19 +138,13 @@ def _mcts_agent(options: PlayerOptions):
 @register_agent("zero", weights="optional",
                 help="AlphaGo Zero: MCTS over a ZeroNet (default: the shipped 9x9 network)")
 def _zero_agent(options: PlayerOptions):
-    from goengine.agents import shipped_weights, zero_agent
+    from goengine.agents import shipped_weights, zero_agent_with_workers
     weights = options.weights or shipped_weights()
     if weights is None:
         raise ValueError("--agent zero needs --weights FILE (no network is shipped in goengine/weights/)")
-    if options.workers > 1:
-        from goengine.search.root_parallel import RootParallelAgent
-        seeds = options.rng().integers(0, 2**63, size=options.workers)
-        return RootParallelAgent("goengine.agents:zero_agent",
-                                 dict(weights=weights, simulations=options.visits or 800,
-                                      threads=options.threads, backend=options.backend),
-                                 workers=options.workers, seeds=seeds)
-    return zero_agent(weights, simulations=options.visits or 800, rng=options.rng(),
-                      threads=options.threads, backend=options.backend)
+    return zero_agent_with_workers(options.workers, rng=options.rng(), weights=weights,
+                                   simulations=options.visits or 800, threads=options.threads,
+                                   backend=options.backend)
 
 
 @register_agent("policy", weights="optional",

@@ -481,7 +481,7 @@ def _set_torch_threads(threads: int) -> None:
          "their roots merged: root parallelism, default 1)",
     example="zero:visits=200")
 def _zero_agent(options, context, stream):
-    from goengine.agents import zero_agent
+    from goengine.agents import zero_agent_with_workers
     weights = _network_weights(options, "zero")
     simulations, seconds = _budget(options, 800)
     _set_torch_threads(context.threads)
@@ -490,14 +490,7 @@ def _zero_agent(options, context, stream):
                   threads=context.threads, backend=options.get("backend", "auto"),
                   policy_temperature=options.get("temperature", 1.0),
                   **_search_changes(options))
-    rng = _rng(options, context, stream)
-    workers = options.get("workers", 1)
-    if workers > 1:
-        from goengine.search.root_parallel import RootParallelAgent
-        seeds = rng.integers(0, 2**63, size=workers)
-        agent = RootParallelAgent("goengine.agents:zero_agent", kwargs, workers=workers, seeds=seeds)
-    else:
-        agent = zero_agent(rng=rng, **kwargs)
+    agent = zero_agent_with_workers(options.get("workers", 1), rng=_rng(options, context, stream), **kwargs)
     return _check_size(agent, context, weights)
 
 
