@@ -396,6 +396,13 @@ def _fraction(text: str) -> float:
     return value
 
 
+def _ramp(text: str) -> float:
+    value = float(text)
+    if not 0.0 < value <= 1.0:
+        raise ValueError("must be above 0 and at most 1")
+    return value
+
+
 _SEARCH_OPTIONS = {"visits": _positive_int, "seconds": _positive_float,
                    "c_puct": _positive_float, "fpu": _float, "resign": _float, "seed": _int,
                    "batch": _positive_int}
@@ -419,7 +426,8 @@ def _search_changes(options: dict, **kind_options: str) -> dict:
     """MCTSConfig changes named by the search options (spec option -> MCTSConfig field;
     each kind accepts only some of them) and by a kind's own (``kind_options``)."""
     names = {"c_puct": "c_puct", "fpu": "fpu_reduction", "resign": "resign_threshold",
-             "batch": "leaves_per_batch", "lambda": "mix_lambda", "rollouts": "rollouts_per_leaf",
+             "batch": "leaves_per_batch", "lambda": "mix_lambda", "ramp": "mix_ramp",
+             "rollouts": "rollouts_per_leaf",
              **kind_options}
     return {field: options[key] for key, field in names.items() if key in options}
 
@@ -467,8 +475,8 @@ def _set_torch_threads(threads: int) -> None:
 @register_agent_kind(
     "zero", options={"weights": str, **_SEARCH_OPTIONS,
                      "symmetries": _choice(*SYMMETRIES), "backend": _choice(*BACKENDS),
-                     "temperature": _positive_float, "lambda": _fraction, "rollouts": _positive_int,
-                     "workers": _positive_int},
+                     "temperature": _positive_float, "lambda": _fraction, "ramp": _ramp,
+                     "rollouts": _positive_int, "workers": _positive_int},
     reusable=True, check=lambda options: _network_weights(options, "zero"),
     files=lambda options: [_network_weights(options, "zero")],
     help="AlphaGo Zero: PUCT search over a ZeroNet checkpoint (weights=FILE, default the "
@@ -477,7 +485,8 @@ def _set_torch_threads(threads: int) -> None:
          "symmetries none/random/all, inference backend auto/torch/torch-fused/onnx/onnx-int8, "
          "temperature=softmax temperature of the priors, default 1; lambda=mix uniform random "
          "rollouts into each leaf's value, (1-lambda)*v + lambda*z, default 0 as in AlphaGo "
-         "Zero, rollouts=playouts per leaf; workers=processes searching each move at once, "
+         "Zero, ramp=R: rollouts only late, weighted lambda*max(0, 1 - empty share/R), "
+         "rollouts=playouts per leaf; workers=processes searching each move at once, "
          "their roots merged: root parallelism, default 1)",
     example="zero:visits=200")
 def _zero_agent(options, context, stream):

@@ -134,6 +134,10 @@ def test_zero_lambda_option_mixes_rollouts_into_the_leaf_values():
     assert values[0.0] < 0.9
     with pytest.raises(SpecError, match="bad value '2' for lambda"):
         parse_agent_spec("zero:lambda=2")
+    agent = make_agent("zero:visits=8,lambda=1,ramp=0.5", arena.AgentContext(seed=1))
+    assert agent.mcts.config.mix_ramp == 0.5 and agent.mcts.config.mix_lambda == 1.0
+    with pytest.raises(SpecError, match="bad value '0' for ramp"):
+        parse_agent_spec("zero:ramp=0")
 
 
 def test_registry_takes_new_kinds():

@@ -255,6 +255,44 @@ def test_lee_mode_mixes_rollouts_and_delays_expansion():
     assert big.tree.used < small.tree.used / 4
 
 
+def test_mix_ramp_mixes_rollouts_in_only_late_in_the_game():
+    # the evaluator values every leaf at 0; with komi -100 every random playout is a black
+    # win, so any rollout weight pulls black's root value above 0
+    class Zero(MaterialEvaluator):
+        def evaluate(self, batch):
+            p, _ = super().evaluate(batch)
+            return p, np.zeros(batch.n, np.float32)
+
+    def late_game(moves):
+        game, rng = GameState(9, Rules(komi=-100.0)), np.random.default_rng(5)
+        player = RandomAgent(rng)
+        while game.move_number < moves:
+            game.play(player.select_move(game))
+        return game
+
+    def search(game, **changes):
+        cfg = MCTSConfig(num_simulations=400, leaves_per_batch=4, **changes)
+        return MCTS(Zero(), cfg, rng=7).search(game)
+
+    early = GameState(9, Rules(komi=-100.0))
+    plain = search(early)
+    ramped = search(early, mix_lambda=1.0, mix_ramp=0.5)
+    # more than half the board empty at every leaf: no rollout runs, the search is the plain one
+    np.testing.assert_array_equal(ramped.visits, plain.visits)
+    assert ramped.root_value == plain.root_value == 0.0
+    assert search(early, mix_lambda=1.0).root_value > 0.9  # without the ramp they count at once
+
+    late = late_game(70)
+    empty_share = late.board.stones().tolist().count(0) / 81
+    assert late.to_play == BLACK and empty_share < 0.4
+    ramped = search(late, mix_lambda=1.0, mix_ramp=0.5)
+    # the weight at the root's board is 1 - e / 0.5; the leaves below have fewer empty points
+    assert ramped.root_value > 0.9 * (1.0 - empty_share / 0.5)
+    assert ramped.root_value < search(late, mix_lambda=1.0).root_value
+    with pytest.raises(ValueError, match="mix_ramp"):
+        MCTSConfig(mix_ramp=0.0)
+
+
 def test_lee_mode_expands_the_root_below_the_threshold():
     # fewer simulations than the expansion threshold: the root must still get its moves,
     # or the search has nothing to choose but a pass (the Lee agent passed every move)

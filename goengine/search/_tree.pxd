@@ -60,7 +60,7 @@ cdef class Tree:
     cdef int8_t* ring
     cdef uint64_t* path_hashes
     # configuration, copied from MCTSConfig
-    cdef double c_puct, c_base, fpu, fpu_root, lam
+    cdef double c_puct, c_base, fpu, fpu_root, lam, lam_ramp
     cdef int vl, exp_thr, rollouts, rollout_cap
     cdef bint allow_eye_fill
     cdef uint64_t rng
@@ -72,6 +72,7 @@ cdef class Tree:
     cdef int _alloc(self, int count) noexcept nogil
     cdef bint _grow(self, int needed) noexcept nogil
     cdef int _select(self, int node) noexcept nogil
+    cdef double _leaf_lambda(self, const board_t* b) noexcept nogil
     cdef void _backup(self, const int32_t* path, int length, double value, bint had_vl) noexcept nogil
     cdef void _undo_vl(self, const int32_t* path, int length) noexcept nogil
     cdef int _gather(self, LeafBatch batch, int k, int tree_index) except -1

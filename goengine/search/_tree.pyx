@@ -383,6 +383,7 @@ cdef class Tree:
         self.fpu = config.fpu_reduction
         self.fpu_root = config.fpu_root_reduction if config.fpu_root_reduction is not None else config.fpu_reduction
         self.lam = config.mix_lambda
+        self.lam_ramp = config.mix_ramp if config.mix_ramp is not None else 0.0
         self.vl = config.virtual_loss
         self.exp_thr = config.expansion_threshold
         self.rollouts = config.rollouts_per_leaf
@@ -572,6 +573,17 @@ cdef class Tree:
         self.full = False
 
     # ------------------------------------------------------------------ selection and backup
+    cdef double _leaf_lambda(self, const board_t* b) noexcept nogil:
+        """The rollout weight at a leaf: mix_lambda, or with mix_ramp r set, mix_lambda *
+        clip(1 - e / r, 0, 1) for the leaf's share e of empty points."""
+        cdef double w
+        if self.lam <= 0.0 or self.lam_ramp <= 0.0:
+            return self.lam
+        w = 1.0 - (<double>b.num_empty / self.NN) / self.lam_ramp
+        if w <= 0.0:
+            return 0.0
+        return self.lam * w if w < 1.0 else self.lam
+
     cdef int _select(self, int node) noexcept nogil:
         """argmax over the children of Q + U (PUCT with first-play urgency and virtual loss)."""
         cdef int fc = self.first[node], nc = self.nchild[node], c, best = -1, n
@@ -629,7 +641,7 @@ cdef class Tree:
         cdef int32_t* path
         cdef uint64_t h
         cdef bint repeat, need_expand, need_value
-        cdef double v, z
+        cdef double v, z, lam
         cdef board_t work
         cdef int lo, hi, mid
         cdef int lm[8]
@@ -702,7 +714,8 @@ cdef class Tree:
             # the root is expanded at once: below the threshold it would have no moves to choose
             need_expand = not (self.flags[node] & F_EXPANDED) and (
                 depth == 0 or self.N[node] + 1 >= self.exp_thr)
-            need_value = self.lam < 1.0 and isnan(self.V0[node])
+            lam = self._leaf_lambda(b)
+            need_value = lam < 1.0 and isnan(self.V0[node])
             for j in range(8):  # the leaf's last 8 moves: the path's, then the game's
                 idx = depth - j
                 if idx >= 1:
@@ -710,7 +723,7 @@ cdef class Tree:
                 else:
                     lm[j] = self.root_moves[-idx] if -idx < 8 else -1
             z = 0.0
-            if self.lam > 0.0:
+            if lam > 0.0:
                 for j in range(self.rollouts):
                     memcpy(&work, b, sizeof(board_t))
                     self.rollout_policy.run_from(&work, color, _prev_pt(b, lm[0]), _prev_pt(b, lm[1]),
@@ -718,7 +731,7 @@ cdef class Tree:
                     z += _outcome(&work, color, self.komi)
                 z /= self.rollouts
             if not need_expand and not need_value:
-                v = z if self.lam >= 1.0 else (1.0 - self.lam) * self.V0[node] + self.lam * z
+                v = z if lam >= 1.0 else (1.0 - lam) * self.V0[node] + lam * z
                 self._backup(path, depth + 1, v, True)
                 continue
             # hand the leaf to the evaluator
@@ -754,6 +767,7 @@ cdef class Tree:
     cdef void _finish(self, LeafBatch batch, int slot, const float* prior, float value) noexcept nogil:
         """Expand the leaf of `slot` with `prior` (if due) and back up its value."""
         cdef int32_t* path = batch.path + slot * MAX_DEPTH
+        cdef double lam
         cdef int length = batch.path_len[slot], leaf = path[length - 1]
         cdef int A = self.A, a, count = 0, c, fc
         cdef const uint8_t* m = batch.legal + slot * A
@@ -787,12 +801,13 @@ cdef class Tree:
                 self.first[leaf] = fc
                 self.nchild[leaf] = <int16_t>count
                 self.flags[leaf] |= F_EXPANDED
-        if self.lam <= 0.0:
+        lam = self._leaf_lambda(&batch.boards[slot])
+        if lam <= 0.0:
             v = value
-        elif self.lam >= 1.0:
+        elif lam >= 1.0:
             v = batch.leaf_z[slot]
         else:
-            v = (1.0 - self.lam) * value + self.lam * batch.leaf_z[slot]
+            v = (1.0 - lam) * value + lam * batch.leaf_z[slot]
         self._backup(path, length, v, True)
 
     def _abort(self, LeafBatch batch, int tree_index):

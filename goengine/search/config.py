@@ -65,6 +65,12 @@ class MCTSConfig:
     evaluator's value and z a rollout outcome. 0 is AlphaGo Zero (no rollouts); 1 with uniform
     priors is plain UCT with random playouts."""
 
+    mix_ramp: float | None = None
+    """Rollouts only late in the game: with r set (0 < r <= 1) the weight at a leaf whose
+    board has a share e of empty points is mix_lambda * max(0, 1 - e / r), none while more than
+    r of the board is empty. The value network counts a nearly settled board worst, and a
+    random playout scores one best. None: mix_lambda at every leaf."""
+
     rollouts_per_leaf: int = 1
     """Rollouts run at a leaf when mix_lambda > 0; z is their mean outcome."""
 
@@ -112,6 +118,7 @@ class MCTSConfig:
             (self.temperature > 0, "temperature must be > 0"),
             (self.expansion_threshold >= 1, "expansion_threshold must be >= 1"),
             (0.0 <= self.mix_lambda <= 1.0, "mix_lambda must be in [0, 1]"),
+            (self.mix_ramp is None or 0.0 < self.mix_ramp <= 1.0, "mix_ramp must be in (0, 1]"),
             (self.rollouts_per_leaf >= 1, "rollouts_per_leaf must be >= 1"),
             (self.max_nodes >= 1000, "max_nodes must be >= 1000"),
         ]
