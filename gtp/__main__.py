@@ -64,6 +64,22 @@ def _non_negative(text: str) -> float:
     return value
 
 
+def _lambda(text: str) -> float:
+    value = _finite(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
+    return value
+
+
+def _ramp(text: str) -> float:
+    if text.lower() in ("off", "none"):
+        return 0.0  # PlayerOptions: no ramp
+    value = _finite(text)
+    if not 0.0 < value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be above 0 and at most 1, or 'off', got {text}")
+    return value
+
+
 def _threshold(text: str) -> float | None:
     if text.lower() in ("off", "none", "never"):
         return None
@@ -98,6 +114,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=_positive_int, default=1,
                    help="zero agent: processes (one core each) that search every move at "
                         "once, their root visits summed (root parallelism; default 1)")
+    p.add_argument("--lambda", dest="rollout_lambda", type=_lambda, metavar="L",
+                   help="zero agent: weight of random rollouts in each leaf's value, "
+                        "(1-L)*v + L*z; 0 is the pure AlphaGo Zero search (default 1)")
+    p.add_argument("--ramp", dest="rollout_ramp", type=_ramp, metavar="R",
+                   help="zero agent: rollouts only late, weight L * max(0, 1 - empty share / R); "
+                        "'off': weight L at every leaf (default 0.5: none while more than "
+                        "half the board is empty)")
     p.add_argument("--backend", default="auto",
                    choices=["auto", "torch", "torch-fused", "onnx", "onnx-int8"],
                    help="network inference back end of network agents (default auto: the "
@@ -122,7 +145,8 @@ def engine_from_args(args: argparse.Namespace):
     options = PlayerOptions(size=args.size, komi=args.komi, visits=args.visits,
                             time_per_move=args.time_per_move, threads=args.threads,
                             workers=args.workers, seed=args.seed, weights=args.weights,
-                            backend=args.backend)
+                            backend=args.backend, rollout_lambda=args.rollout_lambda,
+                            rollout_ramp=args.rollout_ramp)
     check_options(args.agent, options)
     return GoEngine(args.agent, options, resign_threshold=args.resign_threshold,
                     time_config=TimeConfig(lag=args.lag))

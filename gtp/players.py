@@ -62,6 +62,19 @@ class PlayerOptions:
     backend: str = "auto"
     """Inference back end of network agents (goengine.models.backends): auto, torch,
     torch-fused, onnx, onnx-int8."""
+    rollout_lambda: float | None = None
+    """Zero agent: weight of random rollouts in the leaf values (None: goengine.agents.
+    ZERO_PLAY_SEARCH's; 0 is the pure AlphaGo Zero search)."""
+    rollout_ramp: float | None = None
+    """Zero agent: rollouts only late, weight lambda * max(0, 1 - empty share / ramp) (None:
+    ZERO_PLAY_SEARCH's; 0: off, the same weight at every leaf)."""
+
+    def zero_search(self) -> dict:
+        """The MCTSConfig changes of the zero agent's rollout mixing."""
+        from goengine.agents import ZERO_PLAY_SEARCH
+        lam = ZERO_PLAY_SEARCH["mix_lambda"] if self.rollout_lambda is None else self.rollout_lambda
+        ramp = ZERO_PLAY_SEARCH["mix_ramp"] if self.rollout_ramp is None else self.rollout_ramp
+        return {"mix_lambda": lam, "mix_ramp": ramp or None}
 
     def rng(self, stream: int = 0) -> np.random.Generator:
         """A generator for one random stream of the engine, reproducible under ``seed``."""
@@ -110,6 +123,10 @@ def check_options(name: str, options: PlayerOptions) -> AgentSpec:
         raise ValueError(f"--agent {name} needs --weights FILE")
     if options.workers > 1 and name != "zero":
         raise ValueError(f"--workers is for --agent zero only, not --agent {name}")
+    if name != "zero":
+        for flag, value in (("--lambda", options.rollout_lambda), ("--ramp", options.rollout_ramp)):
+            if value is not None:
+                raise ValueError(f"{flag} is for --agent zero only, not --agent {name}")
     return spec
 
 
@@ -144,7 +161,7 @@ def _zero_agent(options: PlayerOptions):
         raise ValueError("--agent zero needs --weights FILE (no network is shipped in goengine/weights/)")
     return zero_agent_with_workers(options.workers, rng=options.rng(), weights=weights,
                                    simulations=options.visits or 800, threads=options.threads,
-                                   backend=options.backend)
+                                   backend=options.backend, **options.zero_search())
 
 
 @register_agent("policy", weights="optional",

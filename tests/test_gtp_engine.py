@@ -1098,6 +1098,29 @@ def test_agent_registry_checks_weights(tmp_path):
         del AGENTS["weighted-test"]
 
 
+def test_zero_agent_rollout_flags():
+    from gtp.__main__ import build_parser, main
+
+    def config(*argv):
+        args = build_parser().parse_args(["--agent", "zero", *argv])
+        options = PlayerOptions(visits=8, seed=1, rollout_lambda=args.rollout_lambda,
+                                rollout_ramp=args.rollout_ramp)
+        return players.make_agent("zero", options).mcts.config
+
+    # the default is the shipped search: rollouts late in the game only
+    assert (config().mix_lambda, config().mix_ramp) == (1.0, 0.5)
+    assert (config("--lambda", "0").mix_lambda, config("--lambda", "0").mix_ramp) == (0.0, 0.5)
+    assert config("--lambda", "0.5", "--ramp", "off").mix_ramp is None
+    assert config("--ramp", "0.3").mix_ramp == 0.3
+    with pytest.raises(ValueError, match="--lambda is for --agent zero only"):
+        check_options("mcts", PlayerOptions(rollout_lambda=0.5))
+    for argv in (["--agent", "zero", "--ramp", "0"], ["--agent", "zero", "--lambda", "2"],
+                 ["--agent", "mcts", "--ramp", "off"]):
+        with pytest.raises(SystemExit) as exit_info:
+            main(argv)
+        assert exit_info.value.code == 2
+
+
 def test_seeded_engines_play_the_same_moves():
     moves = []
     for _ in range(2):
