@@ -11,7 +11,12 @@ what the tree, features, symmetries, cache and softmax leave of the network's sp
 processes on N cores (goengine.search.root_parallel, the zero spec's `workers=`), merged
 playouts per second, with `speedup_vs_one_core` over the first line.
 
+`--search play` (the default) is the search `goengine-gtp --agent zero` plays
+(goengine.agents.ZERO_PLAY_SEARCH: random rollouts mixed in late in the game); `--search pure`
+is AlphaGo Zero's, the network's value alone. Each line names its `mix_lambda` and `mix_ramp`.
+
     python benchmarks/play.py [--seconds 1] [--positions 5] [--weights W.pt] [--workers 2]
+                              [--search play|pure]
 """
 from __future__ import annotations
 
@@ -25,7 +30,7 @@ from benchmarks._common import emit, pin_one_core, timed  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from goengine.agents import shipped_weights, zero_agent  # noqa: E402
+from goengine.agents import ZERO_PLAY_SEARCH, shipped_weights, zero_agent  # noqa: E402
 from goengine.game import GameState  # noqa: E402
 
 
@@ -51,11 +56,15 @@ def main(argv=None) -> None:
     parser.add_argument("--positions", type=int, default=5)
     parser.add_argument("--workers", type=int, default=1,
                         help="also measure root parallelism over this many processes")
+    parser.add_argument("--search", choices=("play", "pure"), default="play",
+                        help="play: the GTP engine's search (rollouts late in the game); "
+                             "pure: AlphaGo Zero's, no rollouts")
     args = parser.parse_args(argv)
+    search = dict(ZERO_PLAY_SEARCH) if args.search == "play" else {"mix_lambda": 0.0, "mix_ramp": None}
     cores = os.sched_getaffinity(0)
     pin_one_core()
     weights = args.weights or shipped_weights()
-    agent = zero_agent(weights, threads=1, rng=0)
+    agent = zero_agent(weights, threads=1, rng=0, **search)
     board = positions(args.positions)
     playouts = seconds = 0.0
     for game in board:
@@ -70,23 +79,25 @@ def main(argv=None) -> None:
     calls, elapsed = timed(lambda: evaluator._forward_np(x), 2.0, min_calls=3)
     raw = calls * batch / elapsed
     common = dict(bench="play", size=9, weights=os.path.basename(weights), backend=evaluator.backend,
-                  seconds_per_move=args.seconds, positions=len(board), leaves_per_batch=batch, threads=1)
+                  seconds_per_move=args.seconds, positions=len(board), leaves_per_batch=batch, threads=1,
+                  **search)
     emit(impl="goengine", metric="playouts_per_s", value=playouts / seconds,
          share_of_raw=round(playouts / seconds / raw, 3), **common)
     emit(impl="forward", metric="evals_per_s", value=raw, batch=batch, **common)
     if args.workers > 1:
         one_core = playouts / seconds
         os.sched_setaffinity(0, cores)  # the helpers inherit this process's cores
-        rate = _root_parallel_rate(weights, board, args.seconds, args.workers)
+        rate = _root_parallel_rate(weights, board, args.seconds, args.workers, search)
         emit(impl="goengine-root-parallel", metric="playouts_per_s", value=rate, workers=args.workers,
              cores=len(cores), speedup_vs_one_core=round(rate / one_core, 3),
              **{**common, "threads": args.workers})
 
 
-def _root_parallel_rate(weights: str, board: list, seconds: float, workers: int) -> float:
+def _root_parallel_rate(weights: str, board: list, seconds: float, workers: int,
+                        search: dict) -> float:
     """Merged playouts per second of the same searches over `workers` processes."""
     from goengine.search.root_parallel import RootParallelAgent
-    kwargs = dict(weights=weights, threads=1, simulations=10_000_000, seconds=seconds)
+    kwargs = dict(weights=weights, threads=1, simulations=10_000_000, seconds=seconds, **search)
     playouts = elapsed = 0.0
     with RootParallelAgent("goengine.agents:zero_agent", kwargs, workers=workers,
                            seeds=range(workers)) as agent:

@@ -35,6 +35,10 @@ def test_bench_play_two_lines(capsys):
     assert search["value"] > 0 and raw["value"] > 0 and search["positions"] == 2
     assert search["share_of_raw"] == pytest.approx(search["value"] / raw["value"], abs=0.01)
     assert raw["batch"] == search["leaves_per_batch"] == 8
+    # the default is the GTP engine's search; --search pure is AlphaGo Zero's
+    assert (search["mix_lambda"], search["mix_ramp"]) == (1.0, 0.5)
+    pure = _run_play_bench(capsys, "--seconds", "0.05", "--positions", "1", "--search", "pure")[0]
+    assert (pure["mix_lambda"], pure["mix_ramp"]) == (0.0, None)
 
 
 def test_bench_play_root_parallel_line(capsys):
