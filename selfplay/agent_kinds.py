@@ -514,9 +514,9 @@ def _lee_manifest(options: dict) -> str:
     return weights
 
 
-def _check_lee(options: dict) -> dict:
+def _lee_parts(weights: str) -> dict:
+    """The checkpoints the Lee manifest (or folder) `weights` names, each checked to exist."""
     from goengine.agents import lee_weights
-    weights = _lee_manifest(options)
     if not os.path.exists(weights):
         raise ValueError(f"Lee weights manifest {weights!r} does not exist")
     parts = lee_weights(weights)
@@ -526,10 +526,14 @@ def _check_lee(options: dict) -> dict:
     return parts
 
 
+def _check_lee(options: dict) -> dict:
+    return _lee_parts(_lee_manifest(options))
+
+
 def _lee_files(options: dict) -> list[str]:
     """The manifest (when it is a file) and the checkpoints it names."""
     manifest = _lee_manifest(options)
-    parts = [path for path in _check_lee(options).values() if path is not None]
+    parts = [path for path in _lee_parts(manifest).values() if path is not None]
     return ([manifest] if os.path.isfile(manifest) else []) + parts
 
 
