@@ -51,9 +51,9 @@ setup(
         # the ladder report's and zero_elo's PNG plots
         "report": ["matplotlib>=3.5"],
         "test": ["pytest>=7", "gymnasium>=1.0", "matplotlib>=3.5", "ray>=2.40",
-                 "onnx>=1.15", "onnxruntime>=1.17", "onnxscript>=0.1"],
+                 "onnx>=1.15", "onnxruntime>=1.17,<2", "onnxscript>=0.1"],
         # fast CPU inference (goengine.models.backends): ONNX export, ONNX Runtime, int8
-        "fast": ["onnx>=1.15", "onnxruntime>=1.17", "onnxscript>=0.1"],
+        "fast": ["onnx>=1.15", "onnxruntime>=1.17,<2", "onnxscript>=0.1"],
         # beyond one machine: Ray actors for self-play and gating (torchrun/DDP come with torch)
         "distributed": ["ray[default]>=2.40"],
         "bench": ["open-spiel>=1.5"],
