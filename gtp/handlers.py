@@ -21,7 +21,8 @@ final_status_list s         chains (one per line) that are ``alive``, ``dead`` o
 time_settings m b s         GTP clock (absolute / Canadian / none)
 kgs-time_settings ...       ``none``, ``absolute m``, ``canadian m b s``, ``byoyomi m p n``
 time_left c t s             a clock report
-kgs-genmove_cleanup c       like genmove, but never passes while dead opponent stones remain
+kgs-genmove_cleanup c       like genmove (``resign`` included), but never passes while dead
+                            opponent stones remain
 fixed_handicap n            GNU Go's handicap points (``invalid number of stones``,
                             ``board not empty``)
 place_free_handicap n       the engine's choice of n points
@@ -307,7 +308,7 @@ class GoEngine(GtpEngine):
                 action = RESIGN
         else:
             action = int(self.agent.select_move(game))
-        if cleanup:
+        if cleanup and action != RESIGN:
             action = self._cleanup_move(game, color, action, result)
         elif action != RESIGN and action != game.pass_action and not game.is_legal(action):
             # the search knows only simple ko and the current position's hash: a move it
@@ -325,9 +326,11 @@ class GoEngine(GtpEngine):
         return action
 
     def _cleanup_move(self, game: GameState, color: int, action: int, result) -> int:
-        """kgs-genmove_cleanup: while opponent stones judged dead remain, never pass (nor
-        resign): prefer the searched moves that take a liberty of a dead chain and are not
-        self-ataris, then any such move, then the best searched non-pass move."""
+        """kgs-genmove_cleanup: while opponent stones judged dead remain, never pass: prefer
+        the searched moves that take a liberty of a dead chain and are not self-ataris, then
+        any such move, then the best searched non-pass move. (A resignation is not a pass:
+        the caller returns it as it is, as genmove does; controllers such as the arena send
+        kgs-genmove_cleanup for every move.)"""
         status = judge(game.board, self.status_config, game.to_play)
         dead = [c for c in status.groups(DEAD) if status.stones[c[0]] == opponent(color)]
         n = game.pass_action
@@ -347,7 +350,7 @@ class GoEngine(GtpEngine):
         for a in searched:
             if a != n and game.is_legal(a):
                 return a
-        return action if action != RESIGN else n
+        return action
 
     def _log_move(self, color, action, result, elapsed, seconds) -> None:
         move = "resign" if action == RESIGN else self._vertex(action)
@@ -427,6 +430,8 @@ class GoEngine(GtpEngine):
     @command("kgs-genmove_cleanup")
     def cmd_kgs_genmove_cleanup(self, color: Color) -> str:
         action = self._generate(color, cleanup=True)
+        if action == RESIGN:
+            return "resign"
         self._play(color, action)
         return self._vertex(action)
 

@@ -429,6 +429,9 @@ def test_genmove_resigns_below_the_threshold():
         ok(e, f"play {move}")
     assert ok(e, "genmove b") == "resign"
     assert e.game.move_number == 6  # a resignation is not played
+    # kgs-genmove_cleanup (which the arena sends for every move) resigns too, not passes
+    assert ok(e, "kgs-genmove_cleanup b") == "resign"
+    assert e.game.move_number == 6
     never = GoEngine("mcts", PlayerOptions(seed=1, visits=50), resign_threshold=None)
     ok(never, "boardsize 5")
     for move in ["b B2", "w C3", "b A1", "w B3", "b A5", "w D3"]:
