@@ -21,7 +21,7 @@ final_status_list s         chains (one per line) that are ``alive``, ``dead`` o
 time_settings m b s         GTP clock (absolute / Canadian / none)
 kgs-time_settings ...       ``none``, ``absolute m``, ``canadian m b s``, ``byoyomi m p n``
 time_left c t s             a clock report
-kgs-genmove_cleanup c       like genmove (``resign`` included), but never passes while dead
+kgs-genmove_cleanup c       genmove (``resign`` included), but a pass becomes a capture while dead
                             opponent stones remain
 fixed_handicap n            GNU Go's handicap points (``invalid number of stones``,
                             ``board not empty``)
@@ -308,9 +308,7 @@ class GoEngine(GtpEngine):
                 action = RESIGN
         else:
             action = int(self.agent.select_move(game))
-        if cleanup and action != RESIGN:
-            action = self._cleanup_move(game, color, action, result)
-        elif action != RESIGN and action != game.pass_action and not game.is_legal(action):
+        if action != RESIGN and action != game.pass_action and not game.is_legal(action):
             # the search knows only simple ko and the current position's hash: a move it
             # likes may repeat an earlier position (superko); take the next best instead
             legal = [m.action for m in (result.moves if result is not None else [])
@@ -319,23 +317,28 @@ class GoEngine(GtpEngine):
                         self.agent_name, self._vertex(action),
                         self._vertex(legal[0]) if legal else "pass")
             action = legal[0] if legal else game.pass_action
+        if cleanup and action == game.pass_action:
+            action = self._cleanup_move(game, color, result)
         elapsed = time.monotonic() - start
         if use_clock:
             self.clock.spend(color, elapsed)
         self._log_move(color, action, result, elapsed, seconds)
         return action
 
-    def _cleanup_move(self, game: GameState, color: int, action: int, result) -> int:
-        """kgs-genmove_cleanup: while opponent stones judged dead remain, never pass: prefer
-        the searched moves that take a liberty of a dead chain and are not self-ataris, then
-        any such move, then the best searched non-pass move. (A resignation is not a pass:
-        the caller returns it as it is, as genmove does; controllers such as the arena send
-        kgs-genmove_cleanup for every move.)"""
+    def _cleanup_move(self, game: GameState, color: int, result) -> int:
+        """kgs-genmove_cleanup when the search chose to pass: while opponent stones judged
+        dead remain, play instead the searched move that takes a liberty of a dead chain and
+        is not a self-atari, else any such move, else the best searched non-pass move; with
+        none left dead, pass. Only a pass is replaced, as Leela Zero and KataGo do (the
+        search without pass): the arena sends kgs-genmove_cleanup for every move, and
+        overriding the search whenever the judge sees a dead stone mid-game would play a
+        liberty of every invading stone instead of the best move. (A resignation is returned
+        as it is by the caller, as genmove does.)"""
+        n = game.pass_action
         status = judge(game.board, self.status_config, game.to_play)
         dead = [c for c in status.groups(DEAD) if status.stones[c[0]] == opponent(color)]
-        n = game.pass_action
         if not dead:
-            return action if action == n or game.is_legal(action) else n
+            return n
         safe = []
         for chain in sorted(dead, key=lambda c: game.board.liberties(c[0])):
             for lib in game.board.chain_liberties(chain[0]):
@@ -350,7 +353,7 @@ class GoEngine(GtpEngine):
         for a in searched:
             if a != n and game.is_legal(a):
                 return a
-        return action
+        return n
 
     def _log_move(self, color, action, result, elapsed, seconds) -> None:
         move = "resign" if action == RESIGN else self._vertex(action)

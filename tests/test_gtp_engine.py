@@ -576,26 +576,49 @@ def test_kgs_genmove_cleanup_captures_dead_stones_before_passing():
     setup(e, SEKI_AND_DEAD)
     g5 = from_gtp("G5", 9)
     moves = []
-    for _ in range(6):
+    for _ in range(30):
         ok(e, "play w pass")
         dead_left = e.game.board.color_at(g5) == WHITE
-        move = ok(e, "kgs-genmove_cleanup b")
-        moves.append(move)
+        moves.append(ok(e, "kgs-genmove_cleanup b"))
         if dead_left:
-            assert move != "pass"
-            assert from_gtp(move, 9) in (from_gtp(v, 9) for v in ("G6", "G4", "F5", "H5"))
+            assert moves[-1] != "pass", moves
+        elif moves[-1] == "pass":
+            break
     assert e.game.board.color_at(g5) != WHITE
-    assert "pass" in moves[4:]
-    assert ok(e, "final_status_list dead") == ""
+    assert moves[-1] == "pass", moves
+    status = e._judge()
+    assert not [c for c in status.groups(DEAD) if status.stones[c[0]] == WHITE]
 
 
-def test_kgs_genmove_cleanup_with_the_random_agent():
+def test_kgs_genmove_cleanup_replaces_only_a_pass(monkeypatch):
+    # controllers such as the arena send kgs-genmove_cleanup for every move: while the judge
+    # sees a dead opponent stone (G5), a search move elsewhere is played as it is (not a
+    # liberty of G5), and only a pass is replaced by a move against the dead stone
+    e = GoEngine("mcts", PlayerOptions(seed=2, visits=30))
+    setup(e, SEKI_AND_DEAD)
+    assert from_gtp("G5", 9) in {s for c in e._judge().groups(DEAD) for s in c}
+    monkeypatch.setattr(e.mcts, "choose", lambda result, game: from_gtp("H8", 9))
+    assert ok(e, "kgs-genmove_cleanup b") == "H8"
+    ok(e, "undo")
+    monkeypatch.setattr(e.mcts, "choose", lambda result, game: game.pass_action)
+    assert ok(e, "genmove b") == "pass"   # plain genmove passes when the search does
+    ok(e, "undo")
+    assert ok(e, "kgs-genmove_cleanup b") in ("G6", "G4", "F5", "H5")
+
+
+def test_kgs_genmove_cleanup_with_an_agent_that_does_not_search(monkeypatch):
     e = GoEngine("random", PlayerOptions(seed=3))
     setup(e, SEKI_AND_DEAD)
+    monkeypatch.setattr(e.agent, "select_move", lambda game: game.pass_action)
+    assert ok(e, "genmove b") == "pass"
+    ok(e, "undo")
     for _ in range(4):
-        assert ok(e, "kgs-genmove_cleanup b") != "pass"
+        if e.game.board.color_at(from_gtp("G5", 9)) != WHITE:
+            break
+        assert ok(e, "kgs-genmove_cleanup b") in ("G6", "G4", "F5", "H5")
         ok(e, "play w pass")
     assert e.game.board.color_at(from_gtp("G5", 9)) != WHITE
+    assert ok(e, "kgs-genmove_cleanup b") == "pass"
 
 
 # ----------------------------------------------------------------------------- the judge
