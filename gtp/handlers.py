@@ -21,8 +21,8 @@ final_status_list s         chains (one per line) that are ``alive``, ``dead`` o
 time_settings m b s         GTP clock (absolute / Canadian / none)
 kgs-time_settings ...       ``none``, ``absolute m``, ``canadian m b s``, ``byoyomi m p n``
 time_left c t s             a clock report
-kgs-genmove_cleanup c       genmove (``resign`` included), but a pass becomes a capture while dead
-                            opponent stones remain
+kgs-genmove_cleanup c       genmove (``resign`` included), but while dead opponent stones remain a
+                            pass, or any move after the opponent's pass, becomes a capture
 fixed_handicap n            GNU Go's handicap points (``invalid number of stones``,
                             ``board not empty``)
 place_free_handicap n       the engine's choice of n points
@@ -317,28 +317,31 @@ class GoEngine(GtpEngine):
                         self.agent_name, self._vertex(action),
                         self._vertex(legal[0]) if legal else "pass")
             action = legal[0] if legal else game.pass_action
-        if cleanup and action == game.pass_action:
-            action = self._cleanup_move(game, color, result)
+        if cleanup and action != RESIGN and (action == game.pass_action
+                                             or game.consecutive_passes >= 1):
+            action = self._cleanup_move(game, color, action, result)
         elapsed = time.monotonic() - start
         if use_clock:
             self.clock.spend(color, elapsed)
         self._log_move(color, action, result, elapsed, seconds)
         return action
 
-    def _cleanup_move(self, game: GameState, color: int, result) -> int:
-        """kgs-genmove_cleanup when the search chose to pass: while opponent stones judged
-        dead remain, play instead the searched move that takes a liberty of a dead chain and
-        is not a self-atari, else any such move, else the best searched non-pass move; with
-        none left dead, pass. Only a pass is replaced, as Leela Zero and KataGo do (the
-        search without pass): the arena sends kgs-genmove_cleanup for every move, and
-        overriding the search whenever the judge sees a dead stone mid-game would play a
-        liberty of every invading stone instead of the best move. (A resignation is returned
-        as it is by the caller, as genmove does.)"""
+    def _cleanup_move(self, game: GameState, color: int, action: int, result) -> int:
+        """kgs-genmove_cleanup at the end of the game: when the search chose to pass, or the
+        opponent has just passed, and opponent stones judged dead remain, play the searched
+        move that takes a liberty of a dead chain and is not a self-atari, else any such
+        move, else the best searched non-pass move; with none left dead, the search's own
+        `action`. Mid-game (the opponent did not pass) a search move is never replaced, as
+        in Leela Zero and KataGo: the arena sends kgs-genmove_cleanup for every move, and
+        overriding the search whenever the judge sees a dead stone would answer every
+        invasion on its liberties. After the opponent's pass a random-playout search sees
+        every move inside its own area as equal and would fill it in any order, so the
+        capture is chosen for it. (A resignation is returned as it is by the caller.)"""
         n = game.pass_action
         status = judge(game.board, self.status_config, game.to_play)
         dead = [c for c in status.groups(DEAD) if status.stones[c[0]] == opponent(color)]
         if not dead:
-            return n
+            return action
         safe = []
         for chain in sorted(dead, key=lambda c: game.board.liberties(c[0])):
             for lib in game.board.chain_liberties(chain[0]):

@@ -590,10 +590,10 @@ def test_kgs_genmove_cleanup_captures_dead_stones_before_passing():
     assert not [c for c in status.groups(DEAD) if status.stones[c[0]] == WHITE]
 
 
-def test_kgs_genmove_cleanup_replaces_only_a_pass(monkeypatch):
+def test_kgs_genmove_cleanup_replaces_a_pass_or_a_move_after_a_pass(monkeypatch):
     # controllers such as the arena send kgs-genmove_cleanup for every move: while the judge
-    # sees a dead opponent stone (G5), a search move elsewhere is played as it is (not a
-    # liberty of G5), and only a pass is replaced by a move against the dead stone
+    # sees a dead opponent stone (G5) mid-game, a search move elsewhere is played as it is
+    # (not a liberty of G5), and only a pass is replaced by a move against the dead stone
     e = GoEngine("mcts", PlayerOptions(seed=2, visits=30))
     setup(e, SEKI_AND_DEAD)
     assert from_gtp("G5", 9) in {s for c in e._judge().groups(DEAD) for s in c}
@@ -604,6 +604,14 @@ def test_kgs_genmove_cleanup_replaces_only_a_pass(monkeypatch):
     assert ok(e, "genmove b") == "pass"   # plain genmove passes when the search does
     ok(e, "undo")
     assert ok(e, "kgs-genmove_cleanup b") in ("G6", "G4", "F5", "H5")
+    ok(e, "undo")
+    # after the opponent's pass the game is being cleaned up: a search move that does not
+    # take a liberty of the dead stone (H8, filling black's own area) becomes one
+    monkeypatch.setattr(e.mcts, "choose", lambda result, game: from_gtp("H8", 9))
+    ok(e, "play w pass")
+    assert ok(e, "kgs-genmove_cleanup b") in ("G6", "G4", "F5", "H5")
+    ok(e, "undo")
+    assert ok(e, "genmove b") == "H8"     # plain genmove plays the search's move
 
 
 def test_kgs_genmove_cleanup_with_an_agent_that_does_not_search(monkeypatch):
