@@ -111,11 +111,11 @@ class PolicyAgent:
 
 SHIPPED_ZERO_9X9 = "zero-9x9.pt"
 """File name of the shipped 9x9 AlphaGo Zero network in goengine/weights/."""
-ZERO_PLAY_SEARCH = {"mix_lambda": 1.0, "mix_ramp": 0.5}
+ZERO_PLAY_SEARCH = {"mix_lambda": 1.0, "mix_ramp": 0.7}
 """The search `goengine-gtp --agent zero` plays with unless told otherwise, and that the shipped
 9x9 network's model card measured: AlphaGo Zero's PUCT search with uniform random rollouts
-mixed into the leaf values only late in the game, weight max(0, 1 - empty share / 0.5) (the
-network misjudges nearly settled boards that a random playout scores right; docs/zero.md,
+mixed into the leaf values once 30% of the board is filled, weight max(0, 1 - empty share /
+0.7) (the network misjudges nearly settled boards that a random playout scores right; docs/zero.md,
 "Rollouts late in the game"). {"mix_lambda": 0.0} is the pure AlphaGo Zero search."""
 SHIPPED_LEE_9X9 = "lee-9x9.json"
 """File name of the shipped 9x9 AlphaGo Lee manifest (policy, value, rollout) in goengine/weights/."""

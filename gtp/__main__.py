@@ -119,8 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "(1-L)*v + L*z; 0 is the pure AlphaGo Zero search (default 1)")
     p.add_argument("--ramp", dest="rollout_ramp", type=_ramp, metavar="R",
                    help="zero agent: rollouts only late, weight L * max(0, 1 - empty share / R); "
-                        "'off': weight L at every leaf (default 0.5: none while more than "
-                        "half the board is empty)")
+                        "'off': weight L at every leaf (default 0.7: none while more than "
+                        "70% of the board is empty)")
     p.add_argument("--backend", default="auto",
                    choices=["auto", "torch", "torch-fused", "onnx", "onnx-int8"],
                    help="network inference back end of network agents (default auto: the "

@@ -36,7 +36,7 @@ def test_bench_play_two_lines(capsys):
     assert search["share_of_raw"] == pytest.approx(search["value"] / raw["value"], abs=0.01)
     assert raw["batch"] == search["leaves_per_batch"] == 8
     # the default is the GTP engine's search; --search pure is AlphaGo Zero's
-    assert (search["mix_lambda"], search["mix_ramp"]) == (1.0, 0.5)
+    assert (search["mix_lambda"], search["mix_ramp"]) == (1.0, 0.7)
     pure = _run_play_bench(capsys, "--seconds", "0.05", "--positions", "1", "--search", "pure")[0]
     assert (pure["mix_lambda"], pure["mix_ramp"]) == (0.0, None)
 

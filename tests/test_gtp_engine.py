@@ -1142,8 +1142,8 @@ def test_zero_agent_rollout_flags():
         return players.make_agent("zero", options).mcts.config
 
     # the default is the shipped search: rollouts late in the game only
-    assert (config().mix_lambda, config().mix_ramp) == (1.0, 0.5)
-    assert (config("--lambda", "0").mix_lambda, config("--lambda", "0").mix_ramp) == (0.0, 0.5)
+    assert (config().mix_lambda, config().mix_ramp) == (1.0, 0.7)
+    assert (config("--lambda", "0").mix_lambda, config("--lambda", "0").mix_ramp) == (0.0, 0.7)
     assert config("--lambda", "0.5", "--ramp", "off").mix_ramp is None
     assert config("--ramp", "0.3").mix_ramp == 0.3
     with pytest.raises(ValueError, match="--lambda is for --agent zero only"):
