@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Union
 
 from sgfmill import sgf as _sgf
+from sgfmill import sgf_grammar as _sgf_grammar
 
 from .coords import BLACK, WHITE, check_size, color_name, from_rc, opponent, to_gtp, to_rc
 from .errors import GameOverError, IllegalMoveError, SGFError
@@ -186,14 +187,23 @@ def read_sgf(path_or_bytes: Union[str, os.PathLike, bytes]) -> GameRecord:
 
 
 def parse_sgf(data: Union[bytes, str], source: str | None = None) -> GameRecord:
-    """Parse SGF text (bytes, or str which is encoded as UTF-8); only the first game of a
-    collection and the main line of its variations are read."""
+    """Parse SGF text; only the first game of a collection and the main line of its
+    variations are read.
+
+    A ``str`` is text already: its characters are kept whatever its ``CA`` says. Bytes are
+    decoded as their ``CA`` property says; without ``CA``, as UTF-8 when they are valid
+    UTF-8 (what nearly every program writes today), else as Latin-1 (SGF's default)."""
+    encoding = None
     if isinstance(data, str):
         source = source or "<string>"
         data = data.encode("utf-8")
+        encoding = "UTF-8"
     source = source or "<bytes>"
     try:
-        game = _sgf.Sgf_game.from_bytes(data)
+        coarse = _sgf_grammar.parse_sgf_game(data)
+        if encoding is None and "CA" not in coarse.sequence[0]:
+            encoding = "UTF-8" if _is_utf8(data) else "ISO-8859-1"
+        game = _sgf.Sgf_game.from_coarse_game_tree(coarse, override_encoding=encoding)
     except ValueError as exc:
         raise SGFError(f"{source}: not a valid SGF file: {exc}") from None
     root = game.get_root()
@@ -254,6 +264,14 @@ def parse_sgf(data: Union[bytes, str], source: str | None = None) -> GameRecord:
             raise SGFError(f"{source}: bad move or setup point in {where} (move {number}): "
                            f"{exc or 'invalid point'}") from None
     return record
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _text(node, name: str) -> str | None:

@@ -827,6 +827,18 @@ def test_loadsgf_then_printsgf_round_trips(rand, tmp_path):
     assert read_sgf(out).moves == original.moves
 
 
+def test_loadsgf_then_printsgf_keeps_non_ascii_names(rand, tmp_path):
+    # Issue 30, item 3: a UTF-8 file without CA came back as "MÃ¼ller" under CA[UTF-8].
+    path = tmp_path / "names.sgf"
+    path.write_bytes("(;GM[1]FF[4]SZ[9]PB[Müller]PW[李昌镐];B[ee];W[cc])".encode("utf-8"))
+    ok(rand, f"loadsgf {path}")
+    text = ok(rand, "printsgf")
+    assert "CA[UTF-8]" in text and "PB[Müller]" in text and "PW[李昌镐]" in text
+    out = tmp_path / "out.sgf"
+    ok(rand, f"printsgf {out}")
+    assert read_sgf(out).black_name == "Müller"
+
+
 def test_loadsgf_with_a_move_number(rand, tmp_path):
     path = _game_record(tmp_path)
     ok(rand, f"loadsgf {path} 3")   # the position before move 3: two moves played

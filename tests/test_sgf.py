@@ -139,6 +139,27 @@ def test_illegal_move_names_the_move_number(tmp_path, board_cls):
         ko.to_game(board_cls=board_cls)
 
 
+def test_text_without_ca_keeps_its_characters(tmp_path):
+    # Issue 30, item 3: str input and UTF-8 bytes without CA were read as Latin-1 ("MÃ¼ller").
+    text = "(;GM[1]SZ[9]PB[Müller]PW[李昌镐]C[très bien];B[ee])"
+    for data in (text, text.encode("utf-8")):
+        record = parse_sgf(data)
+        assert (record.black_name, record.white_name, record.comment) == \
+            ("Müller", "李昌镐", "très bien")
+    # Bytes that are not UTF-8, without CA: Latin-1, SGF's default.
+    assert parse_sgf("(;SZ[9]PB[Müller])".encode("latin-1")).black_name == "Müller"
+    # A CA property is obeyed for bytes; a str is text already whatever its CA says.
+    latin = "(;CA[ISO-8859-1]SZ[9]PB[Müller])"
+    assert parse_sgf(latin.encode("latin-1")).black_name == "Müller"
+    assert parse_sgf(latin).black_name == "Müller"
+    # Written back as UTF-8 under CA[UTF-8], the name is the same.
+    path = tmp_path / "m.sgf"
+    path.write_bytes(text.encode("utf-8"))
+    out = to_sgf_bytes(read_sgf(path))
+    assert b"CA[UTF-8]" in out and "PB[Müller]".encode("utf-8") in out
+    assert read_sgf(out).black_name == "Müller"
+
+
 def test_setup_after_moves_is_refused():
     with pytest.raises(SGFError, match="setup"):
         parse_sgf(b"(;SZ[9];B[ee];AB[aa])")
