@@ -196,7 +196,11 @@ def parse_sgf(data: Union[bytes, str], source: str | None = None) -> GameRecord:
     encoding = None
     if isinstance(data, str):
         source = source or "<string>"
-        data = data.encode("utf-8")
+        try:
+            data = data.encode("utf-8")
+        except UnicodeEncodeError as exc:  # a lone surrogate, say
+            raise SGFError(f"{source}: not valid Unicode text: character {exc.start} is "
+                           f"{data[exc.start]!r} ({exc.reason})") from None
         encoding = "UTF-8"
     source = source or "<bytes>"
     try:
@@ -261,8 +265,9 @@ def parse_sgf(data: Union[bytes, str], source: str | None = None) -> GameRecord:
             raise
         except ValueError as exc:
             number = len(record.moves) + 1
+            reason = _point_problem(node, size) or str(exc) or "invalid point"
             raise SGFError(f"{source}: bad move or setup point in {where} (move {number}): "
-                           f"{exc or 'invalid point'}") from None
+                           f"{reason}") from None
     return record
 
 
@@ -272,6 +277,36 @@ def _is_utf8(data: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+def _point_problem(node, size: int) -> str | None:
+    """Why a move or setup property of ``node`` is not a point of the board (sgfmill's
+    ValueError carries no message), or None when none of them is the culprit."""
+    last = chr(ord("a") + size - 1)
+    for name in ("B", "W", "AB", "AW", "AE"):
+        if not node.has_property(name):
+            continue
+        for raw in node.get_raw_list(name):
+            text = raw.decode("latin-1")
+            if name in ("B", "W") and (raw == b"" or (raw == b"tt" and size <= 19)):
+                continue  # a pass
+            if name not in ("B", "W") and raw == b"":
+                return f"{name}[] is not a point (a setup stone cannot be a pass)"
+            corners = text.split(":") if name not in ("B", "W") else [text]
+            if len(corners) > 2:
+                return f"{name}[{text}] is not a point or a rectangle of points"
+            for corner in corners:
+                if len(corner) != 2 or not corner.isascii() or not corner.isalpha() \
+                        or not corner.islower():
+                    return f"{name}[{text}] is not a point (two letters a..{last})"
+                if max(corner) > last:
+                    return f"{name}[{text}] is off the {size}x{size} board (a..{last})"
+            if len(corners) == 2:
+                (c1, r1), (c2, r2) = corners
+                if c1 > c2 or r1 > r2:
+                    return (f"{name}[{text}] is not a rectangle (the top-left corner "
+                            f"comes first)")
+    return None
 
 
 def _text(node, name: str) -> str | None:

@@ -160,6 +160,27 @@ def test_text_without_ca_keeps_its_characters(tmp_path):
     assert read_sgf(out).black_name == "Müller"
 
 
+@pytest.mark.parametrize("data, reason", [
+    ("(;GM[1]SZ[9];B[zz])", r"node 1 \(move 1\): B\[zz\] is off the 9x9 board"),
+    ("(;GM[1]SZ[9]AB[zz])", r"root node .*: AB\[zz\] is off the 9x9 board"),
+    ("(;SZ[9];B[ee];W[jj])", r"move 2\): W\[jj\] is off the 9x9 board"),
+    ("(;SZ[9]AW[aa:jj])", r"AW\[aa:jj\] is off the 9x9 board"),
+    ("(;SZ[9]AB[ca:aa])", r"AB\[ca:aa\] is not a rectangle"),
+    ("(;SZ[9];B[EE])", r"B\[EE\] is not a point"),
+    ("(;SZ[19]AB[tt])", r"AB\[tt\] is off the 19x19 board"),
+])
+def test_a_bad_point_error_states_the_reason(data, reason):
+    # Issue 30, item 4: the message ended with the colon, sgfmill's ValueError being empty.
+    with pytest.raises(SGFError, match=reason):
+        parse_sgf(data)
+
+
+def test_a_lone_surrogate_is_an_sgf_error():
+    # Issue 30, item 4: a str that cannot be encoded raised UnicodeEncodeError.
+    with pytest.raises(SGFError, match=r"<string>: not valid Unicode.*character 20"):
+        parse_sgf("(;GM[1]SZ[9];B[ee]C[\ud800])")
+
+
 def test_setup_after_moves_is_refused():
     with pytest.raises(SGFError, match="setup"):
         parse_sgf(b"(;SZ[9];B[ee];AB[aa])")
