@@ -163,7 +163,8 @@ class Distributed:
         run = run_cls(folder, config, **kw) if self.is_main else None
         self.barrier()
         if not self.is_main:
-            run = run_cls(folder, config, **{**kw, "log": lambda *a: None, "progress": False})
+            # rank 0 holds the folder's lock; the others only read it
+            run = run_cls(folder, config, **{**kw, "log": lambda *a: None, "progress": False, "lock": False})
         run.dist = self
         return run
 

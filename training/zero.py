@@ -15,6 +15,7 @@ no shard lost, duplicated or half-written):
     train/candidate_0001.pt         the finished candidate of generation g
     gating/gen_0001.jsonl           one line per gating game (a torn last line is ignored)
     train_log.csv                   step, generation, losses, learning rate
+    .lock                           held (flock) by the process running the loop
 """
 from __future__ import annotations
 
@@ -43,6 +44,7 @@ from selfplay.worker import (SelfPlayConfig, SelfPlayWorker, brief_stats, calibr
                              resignation_stats)
 
 from .datasets import ReplayWindow
+from .runfolder import lock_run_folder
 
 
 @dataclass(frozen=True)
@@ -234,7 +236,10 @@ class ZeroRun:
     """One run folder and the loop over it. Every stage reads its progress from disk."""
 
     def __init__(self, folder, config: ZeroConfig | None = None, log=print, progress: bool = True,
-                 runtime: dict | None = None, backend=None, dist=None):
+                 runtime: dict | None = None, backend=None, dist=None, lock: bool = True):
+        """lock: hold the folder (training/runfolder.py) so that a second process is refused
+        (RunFolderBusy) instead of running every stage twice; False only for readers (the
+        Elo tool, DDP ranks other than 0), which write nothing outside their own files."""
         self.folder = Path(folder)
         self.log = log
         self.progress = progress
@@ -243,7 +248,13 @@ class ZeroRun:
         self.dist = dist
         """None: one training process; a training.ddp.Distributed: DDP under torchrun."""
         cfg_path = self.folder / "config.json"
-        if cfg_path.exists():
+        if not cfg_path.exists():
+            if config is None:
+                raise FileNotFoundError(f"{self.folder}: no config.json; give a preset to start a run")
+            _check_sources(config)  # before the folder exists: a bad path leaves no half-made run
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._lock = lock_run_folder(self.folder) if lock else None
+        if cfg_path.exists():  # looked at again under the lock: a process beside may have made it
             stored = ZeroConfig.from_json(json.loads(cfg_path.read_text()))
             if config is not None:
                 resumed, given_runtime = resumed_config(self.folder, stored, config)
@@ -253,10 +264,6 @@ class ZeroRun:
                 stored = resumed
             self.config = stored
         else:
-            if config is None:
-                raise FileNotFoundError(f"{self.folder}: no config.json; give a preset to start a run")
-            _check_sources(config)  # before config.json exists: a bad path leaves no half-made run
-            self.folder.mkdir(parents=True, exist_ok=True)
             self.config = config
             _write_json(cfg_path, config.to_json())
         if runtime:

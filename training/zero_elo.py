@@ -199,7 +199,7 @@ def main(argv=None) -> int:
         print(f"zero_elo: {folder} is not a Zero run folder (no state.json)", file=sys.stderr)
         return 2
     log = (lambda *a: None) if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
-    run = ZeroRun(folder, log=log, progress=False)
+    run = ZeroRun(folder, log=log, progress=False, lock=False)  # reads the run, may run beside it
     gens = chosen(promoted_generations(run.state), args.every)
     pairs = [(g, 0) for g in gens[1:]] + [(g, h) for h, g in zip(gens[1:], gens[2:])]
     ratings = {}

@@ -1,0 +1,88 @@
+"""Run-folder housekeeping shared by the training loops: one process per folder, and the
+temporary files a killed process leaves behind.
+
+    lock = lock_run_folder(folder)   # RunFolderBusy (a ValueError) names the holder
+
+The lock is fcntl.flock on `<folder>/.lock`: the kernel drops it when the holding process
+ends, however it ends (kill -9 included), so a stale lock never needs removing by hand. The
+file holds the holder's pid, host and start time, for the refusal message only.
+"""
+from __future__ import annotations
+
+import errno
+import fcntl
+import json
+import os
+import socket
+import sys
+import time
+from pathlib import Path
+
+LOCK_NAME = ".lock"
+
+
+class RunFolderBusy(ValueError):
+    """Another process holds the run folder; the message names it."""
+
+
+_held: dict[str, list] = {}
+"""Locks this process holds: lock file path -> [open file, number of RunLock handles]. Two
+ZeroRun objects of one process on one folder share the lock (flock would refuse the second)."""
+
+
+class RunLock:
+    """A handle on a held run-folder lock; the lock goes when the last handle is released
+    (or garbage-collected) or the process ends."""
+
+    def __init__(self, key: str):
+        self._key = key
+
+    def release(self) -> None:
+        key, self._key = self._key, None
+        if key is None or key not in _held:
+            return
+        entry = _held[key]
+        entry[1] -= 1
+        if entry[1] == 0:
+            del _held[key]
+            entry[0].close()  # closing the only descriptor releases the flock
+
+    def __del__(self):
+        self.release()
+
+
+def _holder(text: str) -> str:
+    try:
+        info = json.loads(text)
+        return f"pid {info['pid']} on {info['host']}, started {info['started']}: {info['command']}"
+    except (ValueError, KeyError, TypeError):
+        return "its pid could not be read"
+
+
+def lock_run_folder(folder) -> RunLock:
+    """Hold `folder` (which must exist) for this process, or raise RunFolderBusy at once."""
+    path = Path(folder) / LOCK_NAME
+    key = os.path.realpath(path)
+    if key in _held:
+        _held[key][1] += 1
+        return RunLock(key)
+    f = open(path, "a+")
+    try:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+            f.close()
+            raise
+        f.seek(0)
+        holder = _holder(f.read())
+        f.close()
+        raise RunFolderBusy(f"{folder} is in use by another process ({holder}); wait for it to end "
+                            f"or stop it, then run this command again") from None
+    f.seek(0)
+    f.truncate()
+    f.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
+                        "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+                        "command": " ".join([Path(sys.argv[0]).name] + sys.argv[1:])}) + "\n")
+    f.flush()
+    _held[key] = [f, 1]
+    return RunLock(key)
