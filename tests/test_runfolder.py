@@ -52,3 +52,35 @@ def test_a_second_process_on_a_run_folder_is_refused_naming_the_first(tmp_path, 
         proc.wait()
     ZeroRun(folder, None, **QUIET)  # the lock went with the process that held it
     assert json.loads((folder / ".lock").read_text())["pid"] != proc.pid
+
+
+KILLED_WRITER = """
+import os, sys
+sys.path.insert(0, {root!r})
+from goengine.fileio import atomic_write_via, atomic_writer
+run = {folder!r}
+with atomic_writer(run + "/selfplay/gen_0000/shard_00001.npz", make_parents=True) as a, \\
+        atomic_writer(run + "/train/progress_0001.pt", make_parents=True) as b:
+    a.write(b"half a shard")
+    b.write(b"half a checkpoint")
+    atomic_write_via(run + "/elo/elo.png", lambda tmp: os._exit(9), make_parents=True)  # killed mid-write
+"""
+
+
+def test_temporaries_left_by_a_killed_writer_are_removed_at_start(tmp_path):
+    folder = tmp_path / "run"
+    ZeroRun(folder, tiny_config(generations=0), **QUIET)
+    code = KILLED_WRITER.format(root=str(ROOT), folder=str(folder))
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 9
+    left = sorted(p.name for p in folder.rglob(".*.*"))
+    assert len(left) == 3
+    assert [n for n in left if n.startswith(".shard_00001.npz.") and n.endswith(".tmp")]
+    assert [n for n in left if n.startswith(".elo.png.") and n.endswith(".png")]
+    kept = [folder / ".notes.tmp", folder / "selfplay" / ".DS_Store", folder / "train" / "mine.tmp"]
+    for path in kept:
+        path.write_text("not goengine's")
+    logged = []
+    ZeroRun(folder, None, log=logged.append, progress=False)
+    assert sorted(p.name for p in folder.rglob(".*.*")) == [".notes.tmp"]
+    assert all(p.exists() for p in kept) and (folder / "models" / "gen_0000.pt").exists()
+    assert logged == ["removed 3 temporary files left by an earlier process"]

@@ -2,6 +2,7 @@
 temporary files a killed process leaves behind.
 
     lock = lock_run_folder(folder)   # RunFolderBusy (a ValueError) names the holder
+    remove_temporaries(folder)       # only while holding the lock
 
 The lock is fcntl.flock on `<folder>/.lock`: the kernel drops it when the holding process
 ends, however it ends (kill -9 included), so a stale lock never needs removing by hand. The
@@ -13,12 +14,17 @@ import errno
 import fcntl
 import json
 import os
+import re
 import socket
 import sys
 import time
 from pathlib import Path
 
 LOCK_NAME = ".lock"
+
+# goengine.fileio's temporaries: mkstemp(prefix=".NAME.", suffix) adds 8 characters of
+# [a-z0-9_]; the suffix is ".tmp", or NAME's own suffix for atomic_write_via (".NAME.x.png")
+_TEMPORARY = re.compile(r"^\.(?P<name>.+)\.[a-z0-9_]{8}(?P<suffix>\.[A-Za-z0-9]+)$")
 
 
 class RunFolderBusy(ValueError):
@@ -86,3 +92,26 @@ def lock_run_folder(folder) -> RunLock:
     f.flush()
     _held[key] = [f, 1]
     return RunLock(key)
+
+
+def is_temporary(name: str) -> bool:
+    """Whether a file name is one of goengine.fileio's temporaries."""
+    m = _TEMPORARY.match(name)
+    return bool(m) and (m["suffix"] == ".tmp" or m["name"].endswith(m["suffix"]))
+
+
+def remove_temporaries(folder) -> list[Path]:
+    """Delete the temporaries of atomic writes under `folder` (a writer killed before its
+    rename leaves one; it is never part of the run). Call only while holding the folder's
+    lock: a live writer's temporary would go too. Symlinked folders are not entered."""
+    removed = []
+    for root, _dirs, files in os.walk(folder):
+        for name in files:
+            if is_temporary(name):
+                path = Path(root) / name
+                try:
+                    path.unlink()
+                except FileNotFoundError:
+                    continue
+                removed.append(path)
+    return removed

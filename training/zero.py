@@ -44,7 +44,7 @@ from selfplay.worker import (SelfPlayConfig, SelfPlayWorker, brief_stats, calibr
                              resignation_stats)
 
 from .datasets import ReplayWindow
-from .runfolder import lock_run_folder
+from .runfolder import lock_run_folder, remove_temporaries
 
 
 @dataclass(frozen=True)
@@ -254,6 +254,10 @@ class ZeroRun:
             _check_sources(config)  # before the folder exists: a bad path leaves no half-made run
         self.folder.mkdir(parents=True, exist_ok=True)
         self._lock = lock_run_folder(self.folder) if lock else None
+        if lock:  # what a killed writer left before its rename; never part of the run
+            stale = remove_temporaries(self.folder)
+            if stale:
+                self.log(f"removed {len(stale)} temporary files left by an earlier process")
         if cfg_path.exists():  # looked at again under the lock: a process beside may have made it
             stored = ZeroConfig.from_json(json.loads(cfg_path.read_text()))
             if config is not None:
