@@ -17,7 +17,9 @@ agent's own win rate along the games it lost: selfplay/review.py). Rerunning a `
 ``ladder`` command resumes it: games already in the folder are skipped. Tables go
 to stdout (``--json``: the summary as JSON instead), the progress bar and logs to stderr.
 Exit codes: 0 done, 1 a run that cannot go on (the message says why), 2 bad arguments,
-130 interrupted (the finished games are kept).
+3 a ``run`` or ``ladder`` that ended with games that failed (agent errors: not recorded, a
+rerun retries them; the last line on stderr says how many), 130 interrupted (the finished
+games are kept).
 """
 from __future__ import annotations
 
@@ -235,7 +237,23 @@ def cmd_run(argv: list[str]) -> int:
     if summary is None:
         return code
     _print(summary, args.json)
-    return 0
+    return _failed_games(summary, "rerun the same command to retry them")
+
+
+FAILED_GAMES = 3
+"""Exit code of a run or ladder that finished with games lost to agent errors."""
+
+
+def _failed_games(summary: dict, retry_hint: str) -> int:
+    """0, or FAILED_GAMES after a last line on stderr saying how many games of the run
+    failed: a script or CI job must not take a run whose engine crashed for a clean one."""
+    failed = len(summary.get("failed") or ())
+    if not failed:
+        return 0
+    print(f"goengine-arena: {failed} of the {summary.get('scheduled', '?')} scheduled games "
+          f"failed (agent errors, listed above; not recorded, {summary.get('games', 0)} games "
+          f"recorded); {retry_hint}", file=sys.stderr)
+    return FAILED_GAMES
 
 
 def _play(run, out, resume_hint: str):
@@ -369,7 +387,8 @@ def cmd_ladder(argv: list[str]) -> int:
     if not args.json:
         print(f"(ladder file copied to {out / LADDER_FILE}; `goengine-arena report {out}` "
               f"writes the report)")
-    return 0
+    return _failed_games(summary, f"rerun the same command (or `goengine-arena ladder {out}`) "
+                                  f"to retry them")
 
 
 def cmd_report(argv: list[str]) -> int:

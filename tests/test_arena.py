@@ -362,6 +362,28 @@ def test_command_line(tmp_path, capsys):
     assert "another --out" in capsys.readouterr().err
 
 
+def test_command_line_exits_non_zero_when_games_failed(tmp_path, capsys):
+    # Issue 30, item 11: an engine that crashes at start failed 2 of 2 games, status 0.
+    dies = tmp_path / "dies.py"
+    dies.write_text("import sys\nsys.exit(1)\n")
+    out = tmp_path / "failing"
+    code = arena_main(["random", f"dies=gtp:{sys.executable} {dies}", "--games", "2",
+                       "--out", str(out), "--no-progress", "--json"])
+    assert code == 3
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["games"] == 0
+    last = captured.err.strip().splitlines()[-1]
+    assert last.startswith("goengine-arena: 2 of the 2 scheduled games failed"), last
+    assert "rerun" in last
+    ladder = tmp_path / "ladder.json"   # the ladder says so the same way
+    ladder.write_text(json.dumps({"size": 5, "games": 1, "entrants": [
+        "random", {"label": "dies", "spec": f"gtp:{sys.executable} {dies}"}]}))
+    code = arena_main(["ladder", str(ladder), "--out", str(tmp_path / "lad"), "--no-progress"])
+    assert code == 3
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last.startswith("goengine-arena: 1 of the 1 scheduled games failed"), last
+
+
 # ============================================================================ GtpAgent
 FAKE_ENGINE = textwrap.dedent(r'''
     import sys
