@@ -84,3 +84,40 @@ def test_temporaries_left_by_a_killed_writer_are_removed_at_start(tmp_path):
     assert sorted(p.name for p in folder.rglob(".*.*")) == [".notes.tmp"]
     assert all(p.exists() for p in kept) and (folder / "models" / "gen_0000.pt").exists()
     assert logged == ["removed 3 temporary files left by an earlier process"]
+
+
+class Killed(BaseException):
+    """Stands for kill -9 at a known point: nothing after it runs in this 'process'."""
+
+
+def _kill_at_call(monkeypatch, module, name, n):
+    """Make module.name raise Killed on its n-th call."""
+    original, calls = getattr(module, name), []
+
+    def dying(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == n:
+            raise Killed(name)
+        return original(*args, **kwargs)
+    monkeypatch.setattr(module, name, dying)
+
+
+def _log_steps(folder):
+    return [tuple(r.split(",")[:2]) for r in (folder / "train_log.csv").read_text().splitlines()[1:]]
+
+
+def test_train_log_has_each_row_once_after_a_kill_before_the_first_checkpoint(tmp_path, monkeypatch):
+    import training.zero as zero
+    folder = tmp_path / "run"
+    run = ZeroRun(folder, tiny_config(train_steps=20, checkpoint_every=50), **QUIET)
+    run.selfplay(0)
+    _kill_at_call(monkeypatch, zero, "zero_losses", 15)  # step 10's row is written, no checkpoint yet
+    with pytest.raises(Killed):
+        run.train(1)
+    assert _log_steps(folder) == [("1", "10")] and not run.progress_path(1).exists()
+    monkeypatch.undo()
+    del run
+    with open(folder / "train_log.csv", "a") as f:
+        f.write("1,10,0.5,0.25,0.25,0.0")  # a row torn at its last field (0.02) by the kill
+    ZeroRun(folder, None, **QUIET).train(1)
+    assert _log_steps(folder) == [("1", "10"), ("1", "20")]

@@ -221,8 +221,8 @@ class Distributed:
         window, model, opt, rng, step = run.trainer_state(g, self.device)
         if step:
             log(f"[gen {g}] training resumes at step {step} ({self.world} processes)")
-            if main:
-                run._truncate_log(g, step)
+        if main:  # also at step 0: rows of a run killed before its first checkpoint
+            run._truncate_log(g, step)
         self.barrier()  # every rank has read the progress file before rank 0 may replace it
         cuda = self.device.type == "cuda"
         net = nn.parallel.DistributedDataParallel(

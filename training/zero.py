@@ -469,7 +469,7 @@ class ZeroRun:
         first_step = step
         if step:
             self.log(f"[gen {g}] training resumes at step {step}")
-            self._truncate_log(g, step)
+        self._truncate_log(g, step)  # also at step 0: a kill before the first checkpoint
         self.log(f"[gen {g}] training on {len(window)} samples for {cfg.train_steps - step} steps")
         bar = _bar(cfg.train_steps, f"gen {g} train", self.progress, initial=step)
         log_path = self.folder / "train_log.csv"
@@ -509,8 +509,9 @@ class ZeroRun:
                                         "seconds": round(time.monotonic() - start, 1)})
 
     def _truncate_log(self, g: int, step: int) -> None:
-        """Drop log rows of generation g written after the checkpoint being resumed (and any
-        row torn by a kill: a complete one has six fields)."""
+        """Drop log rows of generation g written after the checkpoint being resumed, or all of
+        them when training starts at step 0 (and any row torn by a kill: a complete one has
+        six fields)."""
         keep_csv_rows(self.folder / "train_log.csv", lambda row: len(row) == 6 and not (
             row[0] == str(g) and int(row[1]) > step))
 
