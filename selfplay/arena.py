@@ -129,8 +129,9 @@ class ArenaConfig:
     the even-numbered games)."""
     seed: int | None = None
     """Seed of our agents' random streams (None: fresh entropy)."""
-    threads: int = 1
-    """CPU threads an agent may use."""
+    threads: int = 0
+    """CPU threads an agent may use (0: goengine.threads chooses: one per game process with
+    ``jobs`` > 1, else the cores free when the agent is built)."""
     gtp_timeout: float = 30.0
     """Seconds a GTP engine may take for an ordinary reply."""
     genmove_timeout: float | None = 600.0

@@ -118,8 +118,9 @@ def build_run_parser() -> argparse.ArgumentParser:
                         help="start each pair of games (colours swapped) from K random moves, so "
                              "deterministic players do not replay one game (default 0)")
     parser.add_argument("--seed", type=int, help="seed of our agents' random streams")
-    parser.add_argument("--threads", type=_positive(int), default=1,
-                        help="CPU threads an agent may use (default 1)")
+    parser.add_argument("--threads", type=_positive(int), default=0,
+                        help="CPU threads an agent may use (default: one per game with "
+                             "--jobs N, else the cores free when the agent starts)")
     parser.add_argument("--gtp-timeout", type=_positive(float), default=30.0,
                         help="seconds a GTP engine may take for a reply (default 30)")
     parser.add_argument("--genmove-timeout", type=_positive(float), default=600.0,

@@ -31,6 +31,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 
+from goengine.threads import share_machine
 from gtp.client import GtpClientError
 
 from .agent_kinds import AGENT_KINDS, AgentSpec, ArenaError, SpecError
@@ -134,6 +135,7 @@ def _worker_main(setup: dict, number: int, tasks, done) -> None:
             log.warning("worker %d: cannot import %s (where an agent kind is registered): "
                         "%s", number, module, exc)
     config = setup["config"]
+    share_machine(config.jobs)  # one of config.jobs game processes: one torch thread unless --threads
     out = Path(setup["out"])
     pool = AgentPool(setup["specs"], config.agent_context(), worker=number)
     name = multiprocessing.current_process().name

@@ -75,9 +75,8 @@ class GameActor:
     `progress` answers from its own thread while a task runs."""
 
     def __init__(self, threads: int = 1, device: str = "cpu", keep: int = 4):
-        import torch
-        if threads:
-            torch.set_num_threads(threads)
+        from goengine.models.backends import set_threads
+        set_threads(threads, what="self-play actor")  # 0: from the cores free on its machine
         self.device = device
         self.keep = keep
         self.models: dict[str, object] = {}

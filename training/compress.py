@@ -56,6 +56,7 @@ import torch
 import torch.nn.functional as F
 
 from goengine.models import ZeroNet, load, save, zero_config
+from goengine.models.backends import set_threads
 from goengine.fileio import keep_csv_rows
 from goengine.models.checkpoint import atomic_torch_save
 from selfplay.records import list_shards
@@ -341,8 +342,7 @@ def _log(args):
 
 
 def _distill(args) -> int:
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    set_threads(args.threads, what="goengine-train compress")  # None: from the free cores
     teacher = load(args.teacher, kind="zero") if args.teacher else None
     compare = load(args.compare, kind="zero") if args.compare else None
     if teacher is not None:
@@ -385,8 +385,7 @@ def _distill(args) -> int:
 
 
 def _prune(args) -> int:
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    set_threads(args.threads, what="goengine-train compress")  # None: from the free cores
     model = load(args.weights, kind="zero")
     old = model.config.filters
     if args.filters is not None:
@@ -411,8 +410,7 @@ def _export(args) -> int:
     from goengine.models.checkpoint import read
     from goengine.models.onnx_backend import export_onnx, write_bytes_atomic
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    set_threads(args.threads, what="goengine-train compress")  # None: from the free cores
     kind = read(args.weights)["kind"]
     if kind == "rollout":
         raise ValueError(f"{args.weights}: a rollout policy runs in C (FastRolloutPolicy), not ONNX")

@@ -34,6 +34,7 @@ import torch.nn.functional as F
 
 from goengine.fileio import keep_csv_rows
 from goengine.models import ZeroNet, load, save, zero_config
+from goengine.models.backends import set_threads
 from goengine.models.checkpoint import atomic_torch_save
 from goengine.models.evaluators import PolicyValueEvaluator
 from goengine.search import MCTSConfig
@@ -272,8 +273,7 @@ class ZeroRun:
             _write_json(cfg_path, config.to_json())
         if runtime:
             self.config = dataclasses.replace(self.config, **runtime)
-        if self.config.threads:
-            torch.set_num_threads(self.config.threads)
+        set_threads(self.config.threads, what="goengine-train zero")  # 0: from the free cores
         self.device = _device(self.config.device)
         self.state_path = self.folder / "state.json"
         if self.state_path.exists():

@@ -65,10 +65,16 @@ def resolve_backend(backend: str, device: str | torch.device = "cpu") -> str:
     return "torch-fused"
 
 
-def set_threads(threads: int) -> None:
-    """torch's intra-op CPU threads (ONNX Runtime sessions built afterwards follow it)."""
-    if threads > 0:
-        torch.set_num_threads(threads)
+def set_threads(threads: int | None = None, *, sharing: int | None = None,
+                what: str = "torch") -> int:
+    """Set torch's intra-op CPU threads (ONNX Runtime sessions built afterwards follow it)
+    and return the count: ``threads`` when positive (the user's ``--threads``), else
+    goengine.threads.choose_threads' pick from the cores free now, one when ``sharing``
+    (or ``$GOENGINE_PROCESSES``) says several processes share the machine."""
+    from ..threads import choose_threads
+    count = choose_threads(threads, sharing=sharing, what=what)
+    torch.set_num_threads(count)
+    return count
 
 
 class LeeHeads(nn.Module):

@@ -12,8 +12,10 @@ def _log(args):
 
 
 def _threads(args):
-    import torch
-    torch.set_num_threads(getattr(args, "threads", None) or 1)  # one thread: fast on small CPU batches
+    # --threads wins; else goengine.threads' choice: the cores free now, one with siblings
+    from goengine.models.backends import set_threads
+    command = getattr(args, "command", "lee")
+    set_threads(getattr(args, "threads", None), what=f"goengine-train {command}")
 
 
 def _changes(args, names):
