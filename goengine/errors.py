@@ -45,3 +45,12 @@ class WrongColorError(IllegalMoveError):
 
 class SGFError(GoEngineError, ValueError):
     """A malformed or unsupported SGF file; the message names the file and the problem."""
+
+
+class RunError(GoEngineError):
+    """A run that cannot start or go on (a match, a ladder, an agent that cannot be built):
+    the message names the problem."""
+
+
+class SpecError(RunError, ValueError):
+    """An agent spec that does not parse, or that names something missing."""

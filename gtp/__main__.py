@@ -1,6 +1,7 @@
 """The GTP engine program for Go GUIs: ``goengine-gtp`` or ``python -m gtp``.
 
     goengine-gtp --agent mcts --visits 20000
+    goengine-gtp --agent 'zero:visits=800,lambda=0'      # any goengine-arena agent spec
     goengine-gtp --agent mcts --time-per-move 2 --resign-threshold off
     goengine-gtp --agent random --seed 1 --quiet
 
@@ -17,7 +18,9 @@ import sys
 
 from goengine.coords import MAX_SIZE, MIN_SIZE
 
-from .players import AGENTS, PlayerOptions, check_options
+from goengine.agents import AGENT_KINDS, MCTS_VISITS, NETWORK_VISITS
+
+from .players import PlayerOptions, check_options
 
 __all__ = ["main", "build_parser", "engine_from_args"]
 
@@ -91,44 +94,47 @@ def _threshold(text: str) -> float | None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    agents = ", ".join(f"{name} ({spec.help})" if spec.help else name
-                       for name, spec in sorted(AGENTS.items()))
+    agents = "; ".join(f"{name}: {kind.help}" if kind.help else name
+                       for name, kind in sorted(AGENT_KINDS.items()))
     p = argparse.ArgumentParser(
         prog="goengine-gtp",
         description="goengine as a GTP v2 engine for Go GUIs (Sabaki, GoGui, Lizzie, q5go) "
                     "and match programs. Protocol on stdin/stdout, logs on stderr.")
-    p.add_argument("--agent", default="mcts", choices=sorted(AGENTS),
-                   help=f"who chooses the moves: {agents} (default: mcts)")
+    p.add_argument("--agent", default="mcts", metavar="SPEC",
+                   help=f"who chooses the moves: an agent spec KIND[:key=value,...], the same "
+                        f"as goengine-arena's (`goengine-arena agents` lists every option). "
+                        f"Kinds: {agents} (default: mcts)")
     p.add_argument("--weights", metavar="FILE",
                    help="checkpoint of the agent's networks (agents with networks only)")
     p.add_argument("--size", type=_size, default=9, help="board size at start (default 9)")
     p.add_argument("--komi", type=_finite, default=7.5, help="komi at start (default 7.5)")
     p.add_argument("--visits", type=_positive_int, metavar="N",
-                   help="search simulations per move (default 10000 when no time limit "
-                        "applies; a cap when one does)")
+                   help=f"search simulations per move, the spec's visits= (default "
+                        f"{MCTS_VISITS} for mcts, {NETWORK_VISITS} for zero and lee when no "
+                        f"time limit applies; a cap when one does)")
     p.add_argument("--time-per-move", type=_seconds, metavar="SECONDS",
                    help="seconds per move when the controller sets no clock (a cap when "
-                        "it does)")
+                        "it does); the spec's seconds=")
     p.add_argument("--threads", type=_positive_int, default=1,
                    help="threads the agent may use (default 1)")
-    p.add_argument("--workers", type=_positive_int, default=1,
+    p.add_argument("--workers", type=_positive_int,
                    help="zero agent: processes (one core each) that search every move at "
-                        "once, their root visits summed (root parallelism; default 1)")
+                        "once, their root visits summed (root parallelism; default 1); workers=")
     p.add_argument("--lambda", dest="rollout_lambda", type=_lambda, metavar="L",
                    help="zero agent: weight of random rollouts in each leaf's value, "
-                        "(1-L)*v + L*z; 0 is the pure AlphaGo Zero search (default 1)")
+                        "(1-L)*v + L*z; 0 is the pure AlphaGo Zero search (default 1); lambda=")
     p.add_argument("--ramp", dest="rollout_ramp", type=_ramp, metavar="R",
                    help="zero agent: rollouts only late, weight L * max(0, 1 - empty share / R); "
                         "'off': weight L at every leaf (default 0.7: none while more than "
-                        "70% of the board is empty)")
-    p.add_argument("--backend", default="auto",
+                        "70%% of the board is empty); ramp=")
+    p.add_argument("--backend",
                    choices=["auto", "torch", "torch-fused", "onnx", "onnx-int8"],
                    help="network inference back end of network agents (default auto: the "
-                        "fastest here, int8 ONNX Runtime on a CPU; see docs/inference.md)")
+                        "fastest here, int8 ONNX Runtime on a CPU; see docs/inference.md); backend=")
     p.add_argument("--seed", type=int, help="seed of all random choices (reproducible play)")
-    p.add_argument("--resign-threshold", type=_threshold, default=0.05, metavar="WINRATE",
+    p.add_argument("--resign-threshold", type=_threshold, default=..., metavar="WINRATE",
                    help="resign when the win rate falls below this, from move N*N/4 on; "
-                        "'off' never resigns (default 0.05)")
+                        "'off' never resigns (default 0.05); the spec's resign=2*WINRATE-1")
     p.add_argument("--lag", type=_non_negative, default=0.3, metavar="SECONDS",
                    help="seconds per move the clock counts outside the search (GUI, "
                         "network); kept in reserve (default 0.3)")
@@ -147,9 +153,8 @@ def engine_from_args(args: argparse.Namespace):
                             workers=args.workers, seed=args.seed, weights=args.weights,
                             backend=args.backend, rollout_lambda=args.rollout_lambda,
                             rollout_ramp=args.rollout_ramp)
-    check_options(args.agent, options)
-    return GoEngine(args.agent, options, resign_threshold=args.resign_threshold,
-                    time_config=TimeConfig(lag=args.lag))
+    spec = check_options(args.agent, options, args.resign_threshold)
+    return GoEngine(spec, options, time_config=TimeConfig(lag=args.lag))
 
 
 def main(argv=None) -> int:

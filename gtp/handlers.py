@@ -68,7 +68,9 @@ from goengine.sgf import GameRecord, read_sgf, rules_to_text, to_sgf_bytes, writ
 
 from . import analysis
 from .engine import Color, GtpCommandError, GtpEngine, Stream, Vertex, command
-from .players import DEFAULT_VISITS, PlayerOptions, make_agent
+from goengine.agents import AGENT_KINDS, make_agent
+
+from .players import PlayerOptions, agent_spec
 from .status import ALIVE, DEAD, SEKI, StatusConfig, StatusResult, is_self_atari, judge
 from .timecontrol import TimeConfig, TimeControl, TimeSettings
 
@@ -128,23 +130,26 @@ def free_handicap_points(size: int, n: int) -> list[int]:
 class GoEngine(GtpEngine):
     """The Go engine behind ``python -m gtp`` / ``goengine-gtp``.
 
-    ``agent``: a name from ``gtp.players.AGENTS``. ``options``: the command line's
-    ``PlayerOptions``. ``resign_threshold``: resign when the side to move's win rate (root
-    and best move) is below it, from move N*N/4 on; None never resigns.
+    ``agent``: an agent spec (goengine.agents: ``zero``, ``mcts:visits=800``, ...).
+    ``options``: the command line's ``PlayerOptions`` (flags that are spec options, and
+    the agent's context). ``resign_threshold``: resign when the side to move's win rate
+    (root and best move) is below it, from move N*N/4 on (the spec's ``resign=2W-1``);
+    None never resigns; ``...`` keeps the spec's (the kinds' default: 0.05).
     """
 
     engine_name = "goengine"
     engine_version = goengine.__version__
 
     def __init__(self, agent: str = "mcts", options: PlayerOptions | None = None, *,
-                 resign_threshold: float | None = 0.05,
+                 resign_threshold=...,
                  status_config: StatusConfig | None = None,
                  time_config: TimeConfig | None = None):
         super().__init__()
         self.options = options or PlayerOptions()
-        self.agent_name = agent
-        self.agent = make_agent(agent, self.options)
-        self.resign_threshold = resign_threshold
+        self.spec = agent_spec(agent, self.options, resign_threshold)
+        self.agent_name = self.spec.kind
+        self.agent_kind = AGENT_KINDS[self.spec.kind]
+        self.agent = make_agent(self.spec, self.options.context())
         self.status_config = status_config or StatusConfig(
             seed=0 if self.options.seed is None else self.options.seed)
         self.size = check_size(self.options.size)
@@ -239,51 +244,28 @@ class GoEngine(GtpEngine):
                                              self.game.to_play))
         return self._status_cache[1]
 
-    def _budget(self, color: int) -> tuple[int | None, float | None]:
-        """(simulations, seconds) for the next move of ``color``: the clock's budget capped
-        by --time-per-move, and --visits as a cap on simulations."""
-        seconds = self.clock.budget(color, self.game.board.num_empty)
-        if self.options.time_per_move is not None:
-            seconds = (self.options.time_per_move if seconds is None
-                       else min(seconds, self.options.time_per_move))
-        visits = self.options.visits
-        if seconds is None and visits is None:
-            visits = getattr(getattr(self.mcts, "config", None), "num_simulations", DEFAULT_VISITS)
-        return visits, seconds
-
-    def _search(self, game: GameState, forced: bool, visits: int | None,
-                seconds: float | None, callback=None, interval: float = 0.1):
-        mcts = self.mcts
+    def _search(self, game: GameState, forced: bool, clock: float | None = None,
+                callback=None, interval: float = 0.1):
+        """The agent's search of ``game`` for its budget (``clock``: the seconds a clock
+        allows); a forced side to move searches in a fresh tree, forgotten afterwards."""
         if forced:
-            mcts.reset()
+            self.agent.reset()
         try:
-            result = mcts.search(game, num_simulations=visits, seconds=seconds,
-                                 callback=callback, callback_interval=interval)
+            result = self.agent.search(game, clock, callback, interval)
         finally:
             if forced:
-                mcts.reset()
+                self.agent.reset()
         self.last_result = result
         return result
 
-    def _should_resign(self, result, game: GameState) -> bool:
-        t = self.resign_threshold
-        if t is None or not result.moves:
-            return False
-        if game.move_number < (self.size * self.size) // 4:
-            return False
-        return result.winrate < t and result.moves[0].winrate < t
-
     def _generate(self, color: int, *, use_clock: bool = True, cleanup: bool = False,
                   emit=None, interval: float = 0.0) -> int:
-        """Choose a move for ``color`` (an action, or RESIGN); nothing is played."""
+        """Choose a move for ``color`` (an action, or RESIGN); nothing is played. A search
+        agent's move, resignation included, is its own choice (``MCTS.choose``)."""
         game, forced = self._position_for(color)
         start = time.monotonic()
-        if use_clock:
-            visits, seconds = self._budget(color)
-        else:
-            visits = self.options.visits or getattr(getattr(self.mcts, "config", None),
-                                                    "num_simulations", DEFAULT_VISITS)
-            seconds = self.options.time_per_move
+        clock = self.clock.budget(color, self.game.board.num_empty) if use_clock else None
+        seconds = None
         result = None
         if self.mcts is not None:
             last = [start]
@@ -297,15 +279,19 @@ class GoEngine(GtpEngine):
                 return False
 
             callback = progress if emit is not None and interval > 0 else None
-            result = self._search(game, forced, visits, seconds, callback,
-                                  max(0.01, interval))
+            seconds = self.agent.budget.for_move(clock)[1]
+            if forced:
+                self.agent.reset()
+            try:
+                action = int(self.agent.select_move(game, clock, callback, max(0.01, interval)))
+                result = self.last_result = self.agent.last_result
+            finally:
+                if forced:
+                    self.agent.reset()
             if emit is not None and interval > 0:
                 line = analysis.lz_info_line(result, self.size)
                 if line:
                     emit(line)
-            action = self.mcts.choose(result, game)
-            if action != RESIGN and self._should_resign(result, game):
-                action = RESIGN
         else:
             action = int(self.agent.select_move(game))
         if action != RESIGN and action != game.pass_action and not game.is_legal(action):
@@ -622,8 +608,7 @@ class GoEngine(GtpEngine):
     def _analysis_result(self, what: str):
         mcts = self._require_mcts(what)
         game, forced = self._position_for(self.game.to_play)
-        visits = self.options.visits or mcts.config.num_simulations
-        return self._search(game, forced, visits, self.options.time_per_move), game
+        return self._search(game, forced), game
 
     def _policy(self) -> np.ndarray:
         game, forced = self._position_for(self.game.to_play)

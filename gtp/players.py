@@ -1,187 +1,105 @@
-"""The agents the GTP engine can play with: a registry of factories, chosen by ``--agent``.
+"""The GTP engine's agent: an agent spec (goengine.agents) plus the command line's flags.
 
-    @register_agent("mcts", help="UCT with C random playouts")
-    def _mcts(options: PlayerOptions):
-        return pure_mcts_agent(options.visits or DEFAULT_VISITS, rng=options.rng())
+    goengine-gtp --agent 'zero:visits=800,lambda=0'     # any spec goengine-arena takes
+    goengine-gtp --agent zero --visits 800 --lambda 0   # the same agent, by flags
 
-A factory takes the resolved ``PlayerOptions`` and returns an agent (goengine/agents.py's
-protocol: ``name``, ``select_move(game)``, ``reset()``). The GTP engine uses more when the
-agent has it:
-
-* ``agent.mcts`` (a goengine.search.MCTS): genmove runs the search itself, with the time
-  budget and a progress callback; lz-analyze, the visit heat map, the win rate and the
-  principal variation use it.
-* ``agent.policy(game) -> np.ndarray`` of N*N+1 move probabilities: the policy heat map
-  (without it, a search agent's root priors are shown).
-* ``agent.board_sizes``: the sizes it can play (a network trained on 9x9); boardsize
-  refuses the others.
-
-``policy``, ``zero`` and ``lee`` are registered below (their weights optional: the shipped ones).
+Each flag is the spec option of the same meaning (``--visits`` is ``visits=``,
+``--time-per-move`` is ``seconds=``, ``--weights`` ``weights=``, ``--backend``
+``backend=``, ``--workers`` ``workers=``, ``--lambda`` ``lambda=``, ``--ramp`` ``ramp=``,
+``--resign-threshold W`` is ``resign=2W-1``); ``--size``, ``--komi``, ``--threads`` and
+``--seed`` are the agent's context, as the arena's options are. A flag for an option the
+kind does not take, or one the spec already sets, is an error naming both. So the agent a
+spec names is the same in ``goengine-gtp`` and ``goengine-arena``: the kinds hold the
+defaults (goengine/agents/kinds.py).
 """
 from __future__ import annotations
 
-import logging
-import os
 from dataclasses import dataclass
-from typing import Callable
 
-import numpy as np
+from goengine.agents import AGENT_KINDS, AgentContext, AgentSpec, SpecError, check_agent_spec, parse_agent_spec
 
-__all__ = ["PlayerOptions", "AgentSpec", "AGENTS", "register_agent", "make_agent",
-           "DEFAULT_VISITS", "WEIGHTS_USES"]
-
-log = logging.getLogger("gtp")
-
-DEFAULT_VISITS = 3_000
-"""Simulations per move when neither --visits nor --time-per-move is given (pure MCTS on
-9x9 with 8 playouts per simulation runs about 5,000 per second on one core)."""
-
-WEIGHTS_USES = ("none", "optional", "required")
+__all__ = ["PlayerOptions", "FLAG_OPTIONS", "agent_spec", "check_options", "make_agent"]
 
 
 @dataclass(frozen=True)
 class PlayerOptions:
-    """What the command line says about the agent; a factory reads what it needs."""
+    """What the command line says about the agent besides its spec."""
 
     size: int = 9
     """Board size at start (boardsize may change it)."""
     komi: float = 7.5
     visits: int | None = None
-    """Simulations per move (an upper bound when a time budget applies too)."""
+    """--visits: simulations per move (a cap when a time budget applies too)."""
     time_per_move: float | None = None
-    """Seconds per move when the controller sets no clock (an upper bound otherwise)."""
+    """--time-per-move: seconds per move (a cap when the controller sets a clock)."""
     threads: int = 1
     """Threads the agent may use (network agents: torch threads)."""
-    workers: int = 1
-    """Processes searching each move at once, their roots merged (root parallelism; the
-    zero agent only)."""
+    workers: int | None = None
+    """--workers: processes searching each move at once (root parallelism, zero only)."""
     seed: int | None = None
     """Seed of every random choice; None: fresh entropy."""
     weights: str | None = None
-    """Path of a checkpoint, for the agents that take one."""
-    backend: str = "auto"
-    """Inference back end of network agents (goengine.models.backends): auto, torch,
-    torch-fused, onnx, onnx-int8."""
+    """--weights: the agent's checkpoint (or Lee manifest)."""
+    backend: str | None = None
+    """--backend: inference back end of network agents (None: the kind's default)."""
     rollout_lambda: float | None = None
-    """Zero agent: weight of random rollouts in the leaf values (None: goengine.agents.
-    ZERO_PLAY_SEARCH's; 0 is the pure AlphaGo Zero search)."""
+    """--lambda: weight of random rollouts in the leaf values (zero, lee)."""
     rollout_ramp: float | None = None
-    """Zero agent: rollouts only late, weight lambda * max(0, 1 - empty share / ramp) (None:
-    ZERO_PLAY_SEARCH's; 0: off, the same weight at every leaf)."""
+    """--ramp: rollouts only late (zero); 0 means off."""
 
-    def zero_search(self) -> dict:
-        """The MCTSConfig changes of the zero agent's rollout mixing."""
-        from goengine.agents import ZERO_PLAY_SEARCH
-        lam = ZERO_PLAY_SEARCH["mix_lambda"] if self.rollout_lambda is None else self.rollout_lambda
-        ramp = ZERO_PLAY_SEARCH["mix_ramp"] if self.rollout_ramp is None else self.rollout_ramp
-        return {"mix_lambda": lam, "mix_ramp": ramp or None}
+    def context(self) -> AgentContext:
+        return AgentContext(size=self.size, komi=self.komi, seed=self.seed, threads=self.threads)
 
-    def rng(self, stream: int = 0) -> np.random.Generator:
-        """A generator for one random stream of the engine, reproducible under ``seed``."""
-        if self.seed is None:
-            return np.random.default_rng()
-        return np.random.default_rng([self.seed, stream])
+    def rng(self, stream: int = 0):
+        """The generator of one random stream, as the agent context gives it."""
+        return self.context().rng(stream)
 
 
-@dataclass(frozen=True)
-class AgentSpec:
-    name: str
-    factory: Callable[[PlayerOptions], object]
-    weights: str = "none"
-    """Whether --weights is "none" (refused), "optional" or "required"."""
-    help: str = ""
+FLAG_OPTIONS = {"--weights": "weights", "--visits": "visits", "--time-per-move": "seconds",
+                "--workers": "workers", "--backend": "backend", "--lambda": "lambda",
+                "--ramp": "ramp", "--resign-threshold": "resign"}
+"""Each GTP flag that is a spec option, and that option."""
 
 
-AGENTS: dict[str, AgentSpec] = {}
+def _flag_texts(options: PlayerOptions, resign_threshold) -> dict:
+    """{flag: option text} of the flags given."""
+    texts = {"--weights": options.weights, "--visits": options.visits,
+             "--time-per-move": options.time_per_move, "--workers": options.workers,
+             "--backend": options.backend, "--lambda": options.rollout_lambda,
+             "--ramp": None if options.rollout_ramp is None else options.rollout_ramp or "off"}
+    if resign_threshold is not ...:
+        texts["--resign-threshold"] = ("off" if resign_threshold is None
+                                       else f"{2.0 * resign_threshold - 1.0:.6g}")
+    return {flag: f"{value:g}" if isinstance(value, float) else str(value)
+            for flag, value in texts.items() if value is not None}
 
 
-def register_agent(name: str, *, weights: str = "none", help: str = ""):
-    """Decorator: register ``factory(options) -> agent`` under ``name``."""
-    if weights not in WEIGHTS_USES:
-        raise ValueError(f"weights must be one of {WEIGHTS_USES}, got {weights!r}")
-
-    def add(factory):
-        AGENTS[name] = AgentSpec(name, factory, weights, help)
-        return factory
-
-    return add
-
-
-def check_options(name: str, options: PlayerOptions) -> AgentSpec:
-    """The spec of agent ``name``; ValueError naming the problem for an unknown agent or
-    a --weights that is missing, not a file, or not taken by this agent."""
-    spec = AGENTS.get(name)
-    if spec is None:
-        raise ValueError(f"unknown agent {name!r}: choose one of {', '.join(sorted(AGENTS))}")
-    if options.weights is not None:
-        if not os.path.isfile(options.weights):
-            what = "is a directory" if os.path.isdir(options.weights) else "does not exist"
-            raise ValueError(f"weights file {options.weights!r} {what}")
-        if spec.weights == "none":
-            raise ValueError(f"--agent {name} takes no --weights")
-    elif spec.weights == "required":
-        raise ValueError(f"--agent {name} needs --weights FILE")
-    if options.workers > 1 and name != "zero":
-        raise ValueError(f"--workers is for --agent zero only, not --agent {name}")
-    if name != "zero":
-        for flag, value in (("--lambda", options.rollout_lambda), ("--ramp", options.rollout_ramp)):
-            if value is not None:
-                raise ValueError(f"{flag} is for --agent zero only, not --agent {name}")
-    return spec
+def agent_spec(agent: str | AgentSpec, options: PlayerOptions, resign_threshold=...) -> AgentSpec:
+    """The spec ``--agent`` names with the flags' options added (``resign_threshold``: the
+    win rate below which to resign, None never, ``...`` the kind's default). SpecError
+    naming the flag for one the kind does not take or the spec already sets."""
+    spec = parse_agent_spec(agent) if isinstance(agent, str) else agent
+    kind = AGENT_KINDS[spec.kind]
+    extra = {}
+    for flag, text in _flag_texts(options, resign_threshold).items():
+        key = FLAG_OPTIONS[flag]
+        if key not in kind.options:
+            takers = sorted(name for name, k in AGENT_KINDS.items() if key in k.options)
+            raise SpecError(f"--agent {spec.kind} takes no {flag} (it is for --agent "
+                            f"{' and '.join(takers) or 'no agent'} only)")
+        if any(key == name for name, _ in spec.options):
+            raise SpecError(f"{flag} and the spec's {key}= both set {key}: give one")
+        extra[key] = text
+    return spec.with_options(extra) if extra else spec
 
 
-def make_agent(name: str, options: PlayerOptions):
-    """Check the options and build the agent."""
-    spec = check_options(name, options)
-    return spec.factory(options)
+def check_options(agent: str | AgentSpec, options: PlayerOptions, resign_threshold=...) -> AgentSpec:
+    """The resolved spec, with what it points to (weights, programs) checked: SpecError (a
+    ValueError) naming the problem. Builds nothing."""
+    return check_agent_spec(agent_spec(agent, options, resign_threshold))
 
 
-# ----------------------------------------------------------------------------- built-ins
-@register_agent("random", help="uniformly random legal moves that do not fill own eyes")
-def _random_agent(options: PlayerOptions):
-    from goengine.agents import RandomAgent
-    return RandomAgent(options.rng())
-
-
-@register_agent("mcts", help="UCT with uniform priors and C random playouts (no network)")
-def _mcts_agent(options: PlayerOptions):
-    from goengine.agents import pure_mcts_agent
-    if options.threads > 1:
-        log.warning("the pure-MCTS search runs on one thread: --threads %d is ignored",
-                    options.threads)
-    return pure_mcts_agent(options.visits or DEFAULT_VISITS, rng=options.rng())
-
-
-@register_agent("zero", weights="optional",
-                help="AlphaGo Zero: MCTS over a ZeroNet (default: the shipped 9x9 network)")
-def _zero_agent(options: PlayerOptions):
-    from goengine.agents import shipped_weights, zero_agent_with_workers
-    weights = options.weights or shipped_weights()
-    if weights is None:
-        raise ValueError("--agent zero needs --weights FILE (no network is shipped in goengine/weights/)")
-    return zero_agent_with_workers(options.workers, rng=options.rng(), weights=weights,
-                                   simulations=options.visits or 800, threads=options.threads,
-                                   backend=options.backend, **options.zero_search())
-
-
-@register_agent("policy", weights="optional",
-                help="a network's raw policy, no search (a ZeroNet or an AlphaGo PolicyNet)")
-def _policy_agent(options: PlayerOptions):
-    from goengine.agents import policy_agent, shipped_weights
-    weights = options.weights or shipped_weights()
-    if weights is None:
-        raise ValueError("--agent policy needs --weights FILE (no network is shipped in goengine/weights/)")
-    return policy_agent(weights, rng=options.rng())
-
-
-@register_agent("lee", weights="optional",
-                help="AlphaGo Lee: policy-and-value MCTS with rollouts (default: the shipped 9x9 networks); "
-                     '--weights a JSON manifest {"policy": "sl.pt", "value": "value.pt", "rollout": "rollout.pt"}')
-def _lee_agent(options: PlayerOptions):
-    import torch
-    from goengine.agents import SHIPPED_LEE_9X9, lee_agent, shipped_weights
-    weights = options.weights or shipped_weights(SHIPPED_LEE_9X9)
-    if weights is None:
-        raise ValueError("--agent lee needs --weights MANIFEST (no Lee networks are shipped in goengine/weights/)")
-    torch.set_num_threads(max(1, options.threads))
-    return lee_agent(weights, simulations=options.visits or 800, rng=options.rng())
+def make_agent(agent: str | AgentSpec, options: PlayerOptions, resign_threshold=...):
+    """The agent of ``--agent`` and the flags (goengine.agents.make_agent)."""
+    from goengine.agents import make_agent as build
+    return build(agent_spec(agent, options, resign_threshold), options.context())

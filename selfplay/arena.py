@@ -4,7 +4,7 @@
     summary = run_arena(specs, "runs/arena/mcts-vs-gnugo", ArenaConfig(games=20))
     print(format_summary(summary))
 
-* **Agents from strings** (selfplay/agent_kinds.py, re-exported here): ``KIND[:OPTIONS]``
+* **Agents from strings** (goengine/agents/, re-exported here): ``KIND[:OPTIONS]``
   with a registry of kinds (``register_agent_kind``): ``random``, ``mcts:visits=2000``,
   ``gtp:<command line>``, ``zero:visits=200``, ``lee:weights=lee.json,seconds=1``,
   ``policy:weights=sl.pt``, each optionally as ``LABEL=SPEC``; a typo fails at once with
@@ -49,26 +49,26 @@ from pathlib import Path
 
 import numpy as np
 
-from goengine.agents import RandomAgent
 from goengine.coords import BLACK, WHITE
 from goengine.fileio import atomic_write_bytes
 from goengine.game import SUPERKO_KINDS, GameState, Rules
 from goengine.sgf import write_sgf
-from gtp.client import GtpClientError
-
-from .agent_kinds import (
+from goengine.agents import (
     AGENT_KINDS,
     AgentContext,
     AgentKind,
     AgentSpec,
-    ArenaError,
-    SpecError,
     agent_digests,
     check_agent_spec,
     make_agent,
     parse_agent_spec,
+    RandomAgent,
     register_agent_kind,
 )
+import gtp.kind  # noqa: F401  (registers the gtp: kind)
+from gtp.client import GtpClientError
+
+from .errors import ArenaError, SpecError
 from .elo import SPRT, SprtStatus, fit_elo, tally
 from .game_runner import default_move_cap, play_game, winner_of
 

@@ -43,7 +43,9 @@ from pathlib import Path
 
 from goengine.game import SUPERKO_KINDS
 
-from .agent_kinds import AgentSpec, ArenaError, SpecError, check_agent_spec, parse_agent_spec
+from goengine.agents import AgentSpec, check_agent_spec, parse_agent_spec
+
+from .errors import ArenaError, SpecError
 from .arena import (
     ArenaConfig,
     GameResult,

@@ -16,7 +16,7 @@ memory, a crash in native code) stops the run with ArenaError naming the games i
 rerunning plays them again. An error other than a GTP engine's (a broken checkpoint, a
 bug) comes back with its traceback and stops the run too.
 
-Kinds registered outside selfplay/agent_kinds.py must be registered when their module is
+Kinds registered outside goengine/agents/kinds.py and gtp/kind.py must be registered when their module is
 imported: the workers import the module of each kind's factory before building agents.
 """
 from __future__ import annotations
@@ -34,13 +34,16 @@ from pathlib import Path
 from goengine.threads import share_machine
 from gtp.client import GtpClientError
 
-from .agent_kinds import AGENT_KINDS, AgentSpec, ArenaError, SpecError
+import gtp.kind  # noqa: F401  (registers the gtp: kind)
+from goengine.agents import AGENT_KINDS, AgentSpec
+
+from .errors import ArenaError, SpecError
 
 __all__ = ["play_parallel"]
 
 log = logging.getLogger("goengine.arena")
 
-_BUILTIN_MODULE = "selfplay.agent_kinds"
+_BUILTIN_MODULES = {"goengine.agents.kinds", "gtp.kind"}
 
 
 def play_parallel(specs: Sequence[AgentSpec], pending: Sequence, out, config, *,
@@ -58,7 +61,7 @@ def play_parallel(specs: Sequence[AgentSpec], pending: Sequence, out, config, *,
     tasks = context.Queue()
     done = context.Queue()
     modules = sorted({AGENT_KINDS[s.kind].factory.__module__ for s in specs}
-                     - {_BUILTIN_MODULE, "__main__", "__mp_main__"})
+                     - _BUILTIN_MODULES - {"__main__", "__mp_main__"})
     setup = {"specs": list(specs), "out": str(out), "config": config, "modules": modules}
     workers = [context.Process(target=_worker_main, args=(setup, number, tasks, done),
                                name=f"goengine-arena-worker-{number}", daemon=True)

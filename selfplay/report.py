@@ -33,7 +33,9 @@ from pathlib import Path
 
 from goengine.fileio import atomic_write_bytes, atomic_write_via
 
-from .agent_kinds import AgentSpec, ArenaError, parse_agent_spec
+from goengine.agents import AgentSpec, parse_agent_spec
+
+from .errors import ArenaError
 from .arena import CONFIG_FILE, RESULTS_FILE, load_results
 from .ladder import LADDER_FILE, TRAINING_NUMBERS, Entrant, Ladder, ladder_summary, load_ladder
 

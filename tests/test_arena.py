@@ -79,8 +79,10 @@ def test_spec_errors_are_clear(text, message):
 
 
 def test_make_agent_errors_name_the_spec():
-    with pytest.raises(SpecError, match="mcts:visits=5,seconds=1.*not both"):
-        make_agent("mcts:visits=5,seconds=1")
+    with pytest.raises(SpecError, match="mcts:visits=0.*bad value '0' for visits"):
+        make_agent("mcts:visits=0")
+    # visits and seconds together: a time budget with a visit cap (as goengine-gtp's flags)
+    assert make_agent("mcts:visits=5,seconds=1").budget.for_move() == (5, 1.0)
     with pytest.raises(SpecError, match="program 'no-such-engine-xyz' not found"):
         make_agent("gtp:no-such-engine-xyz --mode gtp")
 
@@ -125,7 +127,7 @@ def test_zero_lambda_option_mixes_rollouts_into_the_leaf_values():
     game = GameState(9, rules=Rules(komi=-100.0))
     values = {}
     for lam in (0.0, 1.0):
-        agent = make_agent(f"zero:visits=32,symmetries=none,lambda={lam:g},rollouts=2",
+        agent = make_agent(f"zero:visits=32,symmetries=none,lambda={lam:g},ramp=off,rollouts=2",
                            arena.AgentContext(seed=1))
         assert agent.mcts.config.mix_lambda == lam and agent.mcts.config.rollouts_per_leaf == 2
         agent.select_move(game)

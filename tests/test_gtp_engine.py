@@ -28,8 +28,10 @@ from gtp.engine import (
     parse_bool, parse_command, parse_float, parse_int, preprocess,
 )
 from gtp.handlers import GoEngine, format_score, free_handicap_points
-from gtp.players import AGENTS, PlayerOptions, check_options, register_agent
-from gtp.status import DEAD, SEKI, StatusConfig, area, judge
+import goengine.agents
+from goengine.agents import AGENT_KINDS, register_agent_kind
+from gtp.players import PlayerOptions, check_options
+from gtp.status import DEAD, SEKI, StatusConfig, area, judge, pass_alive
 from gtp.timecontrol import TimeConfig, TimeControl, TimeSettings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -326,19 +328,19 @@ def test_boardsize(rand):
 
 
 def test_boardsize_refuses_sizes_the_agent_does_not_play(monkeypatch):
-    class NineOnly(players.AGENTS["random"].factory(PlayerOptions()).__class__):
+    class NineOnly(goengine.agents.RandomAgent):
         board_sizes = (9,)
 
-    @register_agent("nine-only-test")
-    def _nine(options):
-        return NineOnly(options.rng())
+    @register_agent_kind("nine-only-test")
+    def _nine(options, context, stream):
+        return NineOnly(context.rng(*stream))
 
     try:
         e = GoEngine("nine-only-test", PlayerOptions(seed=1))
         assert fail(e, "boardsize 19") == "unacceptable size (--agent nine-only-test plays 9)"
         ok(e, "boardsize 9")
     finally:
-        del AGENTS["nine-only-test"]
+        del AGENT_KINDS["nine-only-test"]
 
 
 def test_clear_board(rand):
@@ -961,14 +963,14 @@ def test_policy_heatmap_uses_the_agents_policy():
             p[-1] = 0.25
             return p
 
-    register_agent("policy-test")(lambda options: PolicyAgent())
+    register_agent_kind("policy-test")(lambda options, context, stream: PolicyAgent())
     try:
         e = GoEngine("policy-test", PlayerOptions())
         heat = ok(e, "goengine-policy_heatmap")
         assert heat == "COLOR #dc281e C3\nLABEL C3 75\nTEXT pass 25.0%"
         assert ok(e, "genmove b") == "C3"
     finally:
-        del AGENTS["policy-test"]
+        del AGENT_KINDS["policy-test"]
 
 
 # ----------------------------------------------------------------------------- Leela Zero analysis
@@ -1118,9 +1120,12 @@ def test_lz_analyze_stops_when_the_next_command_arrives():
 
 # ----------------------------------------------------------------------------- the registry
 def test_agent_registry_checks_weights(tmp_path):
-    @register_agent("weighted-test", weights="required")
-    def _weighted(options):
-        return AGENTS["random"].factory(options)
+    from goengine.agents.kinds import require_weights
+
+    @register_agent_kind("weighted-test", options={"weights": str},
+                         check=lambda options: require_weights(options, "weighted-test"))
+    def _weighted(options, context, stream):
+        return AGENT_KINDS["random"].factory({"seed": None}, context, stream)
 
     try:
         with pytest.raises(ValueError, match="needs --weights"):
@@ -1134,14 +1139,14 @@ def test_agent_registry_checks_weights(tmp_path):
         check_options("weighted-test", PlayerOptions(weights=str(weights)))
         with pytest.raises(ValueError, match="takes no --weights"):
             check_options("mcts", PlayerOptions(weights=str(weights)))
-        with pytest.raises(ValueError, match="unknown agent"):
+        with pytest.raises(ValueError, match="unknown agent kind"):
             check_options("nonesuch", PlayerOptions())
         from gtp.__main__ import main
         with pytest.raises(SystemExit) as exit_info:
             main(["--agent", "weighted-test"])
         assert exit_info.value.code == 2
     finally:
-        del AGENTS["weighted-test"]
+        del AGENT_KINDS["weighted-test"]
 
 
 def test_zero_agent_rollout_flags():
@@ -1158,7 +1163,7 @@ def test_zero_agent_rollout_flags():
     assert (config("--lambda", "0").mix_lambda, config("--lambda", "0").mix_ramp) == (0.0, 0.7)
     assert config("--lambda", "0.5", "--ramp", "off").mix_ramp is None
     assert config("--ramp", "0.3").mix_ramp == 0.3
-    with pytest.raises(ValueError, match="--lambda is for --agent zero only"):
+    with pytest.raises(ValueError, match="--agent mcts takes no --lambda .it is for --agent lee and zero only"):
         check_options("mcts", PlayerOptions(rollout_lambda=0.5))
     for argv in (["--agent", "zero", "--ramp", "0"], ["--agent", "zero", "--lambda", "2"],
                  ["--agent", "mcts", "--ramp", "off"]):

@@ -1,5 +1,5 @@
 """The ladder (selfplay/ladder.py), its report (selfplay/report.py), the network agent kinds
-(zero, lee, policy in selfplay/agent_kinds.py) and games played in parallel
+(zero, lee, policy in goengine/agents/kinds.py) and games played in parallel
 (selfplay/parallel.py): Elo against hand-computed cases, resuming without replaying,
 --jobs 2 against --jobs 1, a report from a hand-written result set."""
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 
 from goengine.game import GameState, Rules
 from selfplay import arena
-from selfplay.agent_kinds import (
+from goengine.agents import (
     AgentContext,
     SpecError,
     check_agent_spec,
@@ -175,7 +175,7 @@ def test_ladder_refuses_a_changed_spec_and_keeps_retired_entrants(tmp_path):
 
 def test_ladder_refuses_an_entrant_whose_network_file_was_replaced(tmp_path):
     from goengine.agents import RandomAgent
-    from selfplay.agent_kinds import AGENT_KINDS, register_agent_kind
+    from goengine.agents import AGENT_KINDS, register_agent_kind
 
     @register_agent_kind("netfake", options={"weights": str}, files=lambda o: [o["weights"]])
     def _netfake(options, context, stream):
@@ -352,15 +352,15 @@ def test_network_specs_parse_and_check():
     check_agent_spec("zero:visits=2")  # the shipped network
     with pytest.raises(SpecError, match="weights file 'no/such.pt' does not exist"):
         check_agent_spec("zero:weights=no/such.pt")
-    import goengine.agents
+    import goengine.agents.builders
     with pytest.MonkeyPatch.context() as mp:  # as on a checkout with no Lee networks shipped
-        mp.setattr(goengine.agents, "shipped_weights", lambda name=None: None)
+        mp.setattr(goengine.agents.builders, "shipped_weights", lambda name=None: None)
         with pytest.raises(SpecError, match="lee:visits=5.*lee needs weights=MANIFEST"):
             check_agent_spec("lee:visits=5")
     with pytest.raises(SpecError, match="Lee weights manifest 'runs/none/lee.json' does not exist"):
         make_agent("lee:weights=runs/none/lee.json")
-    with pytest.raises(SpecError, match="zero:visits=5,seconds=1.*not both"):
-        make_agent("zero:visits=5,seconds=1")
+    with pytest.raises(SpecError, match="zero:visits=5,seconds=0.*bad value '0' for seconds"):
+        make_agent("zero:visits=5,seconds=0")
 
 
 def test_shipped_zero_plays_a_short_game():

@@ -92,7 +92,7 @@ def test_a_helper_that_cannot_build_its_agent_is_reported():
 
 
 def test_zero_spec_with_workers_plays_through_the_arena_factory():
-    from selfplay.agent_kinds import AgentContext, make_agent, parse_agent_spec
+    from goengine.agents import AgentContext, make_agent, parse_agent_spec
     spec = parse_agent_spec("zero:visits=32,workers=2")
     agent = make_agent(spec, AgentContext(size=9), (0,))
     try:
@@ -124,5 +124,5 @@ def test_gtp_zero_engine_with_workers_plays_analyses_and_stops_its_helpers():
     finally:
         engine.close()
     assert helper.wait(timeout=10) == 0
-    with pytest.raises(ValueError, match="--workers is for --agent zero"):
+    with pytest.raises(ValueError, match="--agent mcts takes no --workers .it is for --agent zero only"):
         check_options("mcts", PlayerOptions(workers=2))

@@ -27,7 +27,7 @@ def _zero(args) -> int:
             print(f"goengine-train: --{name.replace('_', '-')} must be at least 1", file=sys.stderr)
             return 2
     if args.anchor:
-        from selfplay.agent_kinds import SpecError, parse_agent_spec
+        from selfplay.arena import SpecError, parse_agent_spec
         try:
             parse_agent_spec(args.anchor)
         except SpecError as exc:

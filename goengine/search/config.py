@@ -81,8 +81,9 @@ class MCTSConfig:
     """Resign when the root's value and its best move's Q, from the side to move, are both
     below this (e.g. -0.9). None never resigns."""
 
-    resign_min_moves: int = 0
-    """No resignation before this game move (0: none)."""
+    resign_min_moves: int | None = 0
+    """No resignation before this game move (0: none; None: N*N/4 of the board played, the
+    agent kinds' rule)."""
 
     max_nodes: int = 16_000_000
     """Node budget: the search stops early rather than allocate more tree nodes (37 bytes

@@ -298,7 +298,8 @@ class MCTS:
         n = game.size * game.size
         if not result.moves:
             return n
-        if (cfg.resign_threshold is not None and game.move_number >= cfg.resign_min_moves
+        min_moves = n // 4 if cfg.resign_min_moves is None else cfg.resign_min_moves
+        if (cfg.resign_threshold is not None and game.move_number >= min_moves
                 and result.root_value < cfg.resign_threshold
                 and result.moves[0].q < cfg.resign_threshold):
             return RESIGN

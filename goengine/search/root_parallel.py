@@ -236,7 +236,8 @@ class RootParallelAgent:
         except BaseException:
             self.close()
             raise
-        self.seconds = getattr(self.main, "seconds", None)
+        self.budget = self.main.budget
+        self.seconds = self.budget.seconds
         self.config = self.main.config
         self.mcts = RootParallelSearch(self.main.mcts, self._helpers)
         self.name = f"{self.main.name}x{workers}"
@@ -249,15 +250,19 @@ class RootParallelAgent:
         self.mcts.reset()
         self.last_result = None
 
-    def search(self, game, seconds: float | None = None) -> SearchResult:
-        """All processes search `game` for the agent's budget (or `seconds`); the merged result."""
-        seconds = self.seconds if seconds is None else seconds
-        return self.mcts.search(game, seconds=seconds)
-
-    def select_move(self, game, seconds: float | None = None) -> int:
-        result = self.search(game, seconds)
+    def search(self, game, clock: float | None = None, callback=None,
+               callback_interval: float = 0.1) -> SearchResult:
+        """All processes search `game` for the agent's budget (``clock``: the seconds a clock
+        allows); the merged result."""
+        simulations, seconds = self.budget.for_move(clock)
+        result = self.mcts.search(game, num_simulations=simulations, seconds=seconds,
+                                  callback=callback, callback_interval=callback_interval)
         self.last_result = result
-        return self.mcts.choose(result, game)
+        return result
+
+    def select_move(self, game, seconds: float | None = None, callback=None,
+                    callback_interval: float = 0.1) -> int:
+        return self.mcts.choose(self.search(game, seconds, callback, callback_interval), game)
 
     def close(self) -> None:
         helpers, self._helpers = self._helpers, []
