@@ -14,12 +14,17 @@ A shard holds S samples of one board size, arrays named for their layout:
                                      policy target; their z is still a value target)
     game         int64 (S,)          index of the sample's game within the shard
     generation   int64 scalar        the network generation that played these games
+    meta         str scalar          optional: JSON of what the games' stage records about them
+                                     (training/zero.py: each game's resignation bookkeeping, the
+                                     seconds and evaluations they took), so the stage's totals
+                                     can be recounted from the shards after a kill
 A shard is written to a temporary name in its folder and renamed into place, so a reader
 never sees half a shard, and a crash leaves at most a stray temporary file (ignored).
 """
 from __future__ import annotations
 
 import io
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,8 +70,10 @@ class GameSamples:
         return len(self.to_play)
 
 
-def write_shard(path, games: list[GameSamples], komi: float, generation: int = 0) -> Path:
-    """Write the samples of `games` (all finished, one board size) as one shard."""
+def write_shard(path, games: list[GameSamples], komi: float, generation: int = 0,
+                meta: dict | None = None) -> Path:
+    """Write the samples of `games` (all finished, one board size) as one shard, with `meta`
+    (JSON-serialisable) beside them when given."""
     if not games:
         raise ValueError("a shard needs at least one game")
     size = games[0].size
@@ -93,6 +100,8 @@ def write_shard(path, games: list[GameSamples], komi: float, generation: int = 0
         full_search=np.array([f for g in games for f in g.full_search], dtype=bool),
         game=np.array([k for k, g in enumerate(games) for _ in range(len(g))], dtype=np.int64),
     )
+    if meta is not None:
+        arrays["meta"] = np.array(json.dumps(meta))  # a str array: loads without pickle
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **arrays)
     return atomic_write_bytes(path, buffer.getvalue())
@@ -124,6 +133,16 @@ def read_shard(path) -> dict[str, np.ndarray]:
         if arrays[name].shape != shape:
             raise ShardError(f"{path}: array {name} has shape {arrays[name].shape}, expected {shape}")
     return arrays
+
+
+def read_shard_meta(path) -> dict | None:
+    """The `meta` of a shard (None when it has none), without reading its samples."""
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return json.loads(str(data["meta"])) if "meta" in data.files else None
+    except Exception as exc:
+        raise ShardError(f"{path}: not a readable .npz shard ({exc})") from None
 
 
 def list_shards(folder) -> list[Path]:

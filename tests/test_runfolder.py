@@ -121,3 +121,55 @@ def test_train_log_has_each_row_once_after_a_kill_before_the_first_checkpoint(tm
         f.write("1,10,0.5,0.25,0.25,0.0")  # a row torn at its last field (0.02) by the kill
     ZeroRun(folder, None, **QUIET).train(1)
     assert _log_steps(folder) == [("1", "10"), ("1", "20")]
+
+
+def _stage_rows(folder):
+    rows = [json.loads(line) for line in (folder / "stats.jsonl").read_text().splitlines()]
+    return {(r["generation"], r["stage"]): r for r in rows}, len(rows)
+
+
+def test_each_stage_row_describes_the_whole_stage_after_kills(tmp_path, monkeypatch):
+    import training.zero as zero
+    import training.zero_stats as zero_stats
+    folder = tmp_path / "run"
+    cfg = tiny_config(games_per_generation=4, games_per_shard=2, train_steps=20, checkpoint_every=5,
+                      gating_games=2)
+
+    def killed_run(module, name, n, stage, *args):
+        _kill_at_call(monkeypatch, module, name, n)
+        with pytest.raises(Killed):
+            getattr(ZeroRun(folder, cfg, **QUIET), stage)(*args)
+        monkeypatch.undo()
+
+    killed_run(zero_stats, "write_shard", 2, "selfplay", 0)              # one shard of two on disk
+    killed_run(ZeroRun, "_append_stats", 1, "selfplay", 0)         # both shards, no row yet
+    run = ZeroRun(folder, cfg, **QUIET)
+    run.selfplay(0)                                                # nothing left to play: the row
+    rows, _ = _stage_rows(folder)
+    assert rows[0, "selfplay"]["games"] == 4 == run.games_on_disk(0)
+    assert rows[0, "selfplay"]["seconds"] > 0 and rows[0, "selfplay"]["evals"] > 0
+    assert len(rows[0, "selfplay"]["playthrough_minima"]) <= rows[0, "selfplay"]["playthrough"]
+
+    killed_run(zero, "zero_losses", 12, "train", 1)                # after the step-10 checkpoint
+    killed_run(ZeroRun, "_append_stats", 1, "train", 1)            # candidate saved, no row yet
+    ZeroRun(folder, cfg, **QUIET).train(1)
+    rows, _ = _stage_rows(folder)
+    assert rows[1, "train"]["steps"] == 20 and rows[1, "train"]["seconds"] > 0
+
+    original = zero.play_net_match
+
+    def one_game_then_killed(*args, **kwargs):
+        for i, game in enumerate(original(*args, **kwargs)):
+            if i == 1:
+                raise Killed("gating")
+            yield game
+    monkeypatch.setattr(zero, "play_net_match", one_game_then_killed)
+    with pytest.raises(Killed):
+        ZeroRun(folder, cfg, **QUIET).gate(1)
+    monkeypatch.undo()
+    run = ZeroRun(folder, cfg, **QUIET)
+    run.gate(1)
+    run.gate(1)                                                    # a stage ended again: no new row
+    rows, count = _stage_rows(folder)
+    assert rows[1, "gating"]["games"] == 2 and rows[1, "gating"]["seconds"] > 0
+    assert count == 3  # one row per stage

@@ -1,6 +1,6 @@
-"""The Zero loop's self-play and gating stages on a Ray actor pool (`--backend ray`).
+"""The Zero loop's self-play and gating stages on a Ray actor pool (`--cluster ray`).
 
-    goengine-train zero --run runs/zero9 --preset 9x9 --backend ray --address auto --workers 16
+    goengine-train zero --run runs/zero9 --preset 9x9 --cluster ray --address auto --workers 16
 
 `RayBackend.selfplay(run, g)` and `RayBackend.gate(run, g)` stand in for ZeroRun's own stages
 and keep their contract: the same run folder, the same files, progress read back from disk.
@@ -23,10 +23,9 @@ import math
 import os
 import time
 
-from goengine.sgf import write_sgf
 from selfplay.ray_backend import ActorPool
-from selfplay.records import atomic_write_bytes, list_shards, write_shard
-from selfplay.worker import brief_stats, resignation_stats
+from selfplay.records import atomic_write_bytes, list_shards
+from selfplay.worker import brief_stats
 
 
 class RayBackend:
@@ -74,6 +73,7 @@ class RayBackend:
 
     def selfplay(self, run, g: int) -> None:
         from .zero import _bar
+        from .zero_stats import write_selfplay_shard
         cfg = run.config
         folder = run.selfplay_dir(g)
         done = run.games_on_disk(g)
@@ -96,28 +96,22 @@ class RayBackend:
         self.log(f"[gen {g}] self-play on {self.pool.workers} Ray workers: {remaining} games to play "
                  f"({done} on disk), {len(tasks)} tasks")
         bar = _bar(remaining, f"gen {g} self-play (ray)", run.progress)
-        finished, positions = [], 0
-        start = time.monotonic()
         replaced = self.pool.replaced
+        since = time.monotonic()
         for group, result in self.pool.run(tasks):
             games = result["games"]
-            positions += result["positions"]
+            now = time.monotonic()  # a task's time and evaluations, shared among its shards
             at = 0
             for index, n in group:
                 chunk = games[at:at + n]
                 at += n
-                name = f"shard_{index:05d}"
-                (folder / "sgf").mkdir(parents=True, exist_ok=True)
-                for k, fg in enumerate(chunk):
-                    write_sgf(fg.record, folder / "sgf" / f"{name}_game{k:03d}.sgf")
-                write_shard(folder / f"{name}.npz", [fg.samples for fg in chunk], cfg.komi, generation=g)
-            finished.extend(games)
+                write_selfplay_shard(folder, index, chunk, cfg.komi, g, (now - since) * n / len(games),
+                                     result["positions"] * n // len(games))
+            since = now
             bar.update(len(games))
         bar.close()
-        stats = resignation_stats(finished)
-        stats.update(resign_threshold=sp.resign_threshold, seconds=round(time.monotonic() - start, 1),
-                     evals=positions, backend="ray",
-                     workers=self.pool.workers, workers_replaced=self.pool.replaced - replaced)
+        stats = run.selfplay_stats(g)  # the whole stage's, counted from the shards on disk
+        stats.update(backend="ray", workers=self.pool.workers, workers_replaced=self.pool.replaced - replaced)
         run._append_stats(g, "selfplay", stats)
         self.log(f"[gen {g}] self-play done: {brief_stats(stats)}")
 

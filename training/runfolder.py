@@ -115,3 +115,18 @@ def remove_temporaries(folder) -> list[Path]:
                     continue
                 removed.append(path)
     return removed
+
+
+def append_line(path, line: str) -> None:
+    """Append one line (fsync'ed) to a log. A torn last line left by a kill or a full disk is
+    ended first, so the new line stays whole and readers drop only the torn one."""
+    path = Path(path)
+    with open(path, "a+b") as f:
+        end = f.seek(0, os.SEEK_END)
+        torn = False
+        if end:
+            f.seek(end - 1)
+            torn = f.read(1) != b"\n"
+        f.write((("\n" if torn else "") + line.rstrip("\n") + "\n").encode())
+        f.flush()
+        os.fsync(f.fileno())

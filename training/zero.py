@@ -36,16 +36,16 @@ from goengine.fileio import keep_csv_rows
 from goengine.models import ZeroNet, load, save, zero_config
 from goengine.models.backends import set_threads
 from goengine.models.checkpoint import atomic_torch_save
+from goengine.models.checkpoint import read as read_checkpoint
 from goengine.models.evaluators import PolicyValueEvaluator
 from goengine.search import MCTSConfig
-from goengine.sgf import write_sgf
 from selfplay.netmatch import play_net_match
-from selfplay.records import atomic_write_bytes, list_shards, read_shard, write_shard
-from selfplay.worker import (SelfPlayConfig, SelfPlayWorker, brief_stats, calibrate_resign_threshold,
-                             resignation_stats)
+from selfplay.records import atomic_write_bytes, list_shards, read_shard
+from selfplay.worker import SelfPlayConfig, SelfPlayWorker, brief_stats, calibrate_resign_threshold
 
 from .datasets import ReplayWindow
-from .runfolder import lock_run_folder, remove_temporaries
+from .runfolder import append_line, lock_run_folder, remove_temporaries
+from .zero_stats import selfplay_stats, write_selfplay_shard
 
 
 @dataclass(frozen=True)
@@ -356,7 +356,14 @@ class ZeroRun:
 
     def selfplay(self, g: int) -> None:
         if self.backend is not None:
-            return self.backend.selfplay(self, g)
+            self.backend.selfplay(self, g)
+        else:
+            self._selfplay_here(g)
+        # the stage's row, counted from the shards: whole after a resumed stage, and written
+        # when a kill came after the last shard but before the row (skipped when there)
+        self._append_stats(g, "selfplay", self.selfplay_stats(g))
+
+    def _selfplay_here(self, g: int) -> None:
         cfg = self.config
         folder = self.selfplay_dir(g)
         done = self.games_on_disk(g)
@@ -370,27 +377,25 @@ class ZeroRun:
         remaining = cfg.games_per_generation - done
         self.log(f"[gen {g}] self-play: {remaining} games to play ({done} on disk)")
         bar = _bar(remaining, f"gen {g} self-play", self.progress)
-        chunk, finished = [], []
-        start = time.monotonic()
+        chunk, played, evals = [], 0, 0
+        since = time.monotonic()
         for game in worker.play(remaining):
             chunk.append(game)
-            finished.append(game)
+            played += 1
             bar.update(1)
-            if len(chunk) == cfg.games_per_shard or len(finished) == remaining:
-                name = f"shard_{shard_index:05d}"
-                (folder / "sgf").mkdir(parents=True, exist_ok=True)
-                for k, fg in enumerate(chunk):
-                    write_sgf(fg.record, folder / "sgf" / f"{name}_game{k:03d}.sgf")
-                write_shard(folder / f"{name}.npz", [fg.samples for fg in chunk], cfg.komi, generation=g)
+            if len(chunk) == cfg.games_per_shard or played == remaining:
+                now = time.monotonic()
+                write_selfplay_shard(folder, shard_index, chunk, cfg.komi, g, now - since,
+                                     worker.positions_searched - evals)
+                since, evals = now, worker.positions_searched
                 shard_index += 1
                 chunk = []
         bar.close()
-        stats = resignation_stats(finished)
-        stats["resign_threshold"] = sp.resign_threshold
-        stats["seconds"] = round(time.monotonic() - start, 1)
-        stats["evals"] = worker.positions_searched
-        self._append_stats(g, "selfplay", stats)
-        self.log(f"[gen {g}] self-play done: {brief_stats(stats)}")
+        self.log(f"[gen {g}] self-play done: {brief_stats(self.selfplay_stats(g))}")
+
+    def selfplay_stats(self, g: int) -> dict:
+        """Generation g's self-play row, recounted from its shards (training/zero_stats.py)."""
+        return selfplay_stats(list_shards(self.selfplay_dir(g)), self.selfplay_config(g).resign_threshold)
 
     def selfplay_config(self, g: int) -> SelfPlayConfig:
         """Generation g's self-play settings: the config's, with the calibrated threshold."""
@@ -422,11 +427,11 @@ class ZeroRun:
         return rows
 
     def _append_stats(self, g: int, stage: str, stats: dict) -> None:
-        path = self.folder / "stats.jsonl"
-        with open(path, "a") as f:
-            f.write(json.dumps({"generation": g, "stage": stage, **stats}) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
+        """Append generation g's row of `stage`, once: a stage ended again after a kill (its
+        row written, the state not yet saved) adds nothing."""
+        if any(row["generation"] == g for row in self._stats(stage)):
+            return
+        append_line(self.folder / "stats.jsonl", json.dumps({"generation": g, "stage": stage, **stats}))
 
     # ------------------------------------------------------------------ stage 2: training
     def _starting_weights(self, g: int):
@@ -460,13 +465,27 @@ class ZeroRun:
 
     def train(self, g: int) -> None:
         if self.dist is not None:
-            return self.dist.train(self, g)
+            self.dist.train(self, g)
+        elif not self.candidate_path(g).exists():
+            self._train_here(g)
+        if not any(row["generation"] == g for row in self._stats("train")):
+            # the row comes from the candidate, so a kill between the two still gets it
+            meta = read_checkpoint(self.candidate_path(g))["meta"]
+            row = {"steps": meta["steps"], "samples": meta["window"]}
+            if "seconds" in meta:
+                row["seconds"] = meta["seconds"]
+            self._append_stats(g, "train", row)
+
+    def progress_seconds(self, g: int) -> float:
+        """Seconds generation g's training took up to its progress checkpoint (0 without one)."""
+        if not self.progress_path(g).exists():
+            return 0.0
+        return float(torch.load(self.progress_path(g), map_location="cpu", weights_only=False).get("seconds", 0.0))
+
+    def _train_here(self, g: int) -> None:
         cfg = self.config
-        if self.candidate_path(g).exists():
-            return
-        start = time.monotonic()
+        start = time.monotonic() - self.progress_seconds(g)  # the whole stage's time, resumed or not
         window, model, opt, rng, step = self.trainer_state(g, self.device)
-        first_step = step
         if step:
             self.log(f"[gen {g}] training resumes at step {step}")
         self._truncate_log(g, step)  # also at step 0: a kill before the first checkpoint
@@ -497,16 +516,16 @@ class ZeroRun:
                     log_file.flush()
                 if step % cfg.checkpoint_every == 0 and step < cfg.train_steps:
                     atomic_torch_save({"model": model.state_dict(), "optimizer": opt.state_dict(),
-                                       "step": step, "rng": rng.bit_generator.state}, self.progress_path(g))
+                                       "step": step, "rng": rng.bit_generator.state,
+                                       "seconds": time.monotonic() - start}, self.progress_path(g))
         bar.close()
         model.eval()
         games = sum(self.games_on_disk(h) for h in range(g))
         save(model, self.candidate_path(g), {"recipe": "zero", "generation": g, "steps": step,
-                                             "games": games, "window": len(window), "preset": cfg.preset})
+                                             "games": games, "window": len(window), "preset": cfg.preset,
+                                             "seconds": round(time.monotonic() - start, 1)})
         if self.progress_path(g).exists():
             self.progress_path(g).unlink()
-        self._append_stats(g, "train", {"steps": step - first_step, "samples": len(window),
-                                        "seconds": round(time.monotonic() - start, 1)})
 
     def _truncate_log(self, g: int, step: int) -> None:
         """Drop log rows of generation g written after the checkpoint being resumed, or all of
@@ -528,6 +547,17 @@ class ZeroRun:
                 break  # a line torn by a kill: that game is replayed
         return out
 
+    def _gating_row(self, g: int) -> None:
+        """Generation g's gating row, counted from its results file (every game of the match,
+        each with its seconds), once the match is complete."""
+        results = list({r["game"]: r for r in self._gating_results(g)}.values())[: self.config.gating_games]
+        if len(results) < self.config.gating_games:
+            return
+        row = {"games": len(results)}
+        if all("seconds" in r for r in results):  # not in rows of older runs or Ray's games
+            row["seconds"] = round(sum(r["seconds"] for r in results), 1)
+        self._append_stats(g, "gating", row)
+
     def gating_config(self) -> MCTSConfig:
         return MCTSConfig(num_simulations=self.config.gating_simulations, leaves_per_batch=4, temperature_moves=4)
 
@@ -536,7 +566,9 @@ class ZeroRun:
         if not cfg.gating:
             return True, float("nan")
         if self.backend is not None:
-            return self.backend.gate(self, g)
+            verdict = self.backend.gate(self, g)
+            self._gating_row(g)
+            return verdict
         results = self._gating_results(g)
         unique = {r["game"]: r for r in results}
         results = [unique[i] for i in sorted(unique)]
@@ -545,8 +577,7 @@ class ZeroRun:
             path.parent.mkdir(parents=True, exist_ok=True)
             # rewrite the complete lines only, dropping a torn one
             atomic_write_bytes(path, "".join(json.dumps(r) + "\n" for r in results).encode())
-            start = time.monotonic()
-            played = len(results)
+            since = time.monotonic()
             candidate = load(self.candidate_path(g), kind="zero").to(self.device)
             best = self.best_model()
             seed = cfg.seed * 31 + g
@@ -557,16 +588,18 @@ class ZeroRun:
                 for mg in play_net_match(self.evaluator(candidate, seed), self.evaluator(best, seed + 1),
                                          cfg.gating_games, mcfg, size=cfg.size, komi=cfg.komi, rng=seed,
                                          skip={r["game"] for r in results}):
+                    now = time.monotonic()  # each game's share of the stage's time
                     row = {"game": mg.index, "candidate_color": "B" if mg.a_color == 1 else "W",
-                           "candidate_won": mg.a_won, "result": mg.result, "moves": mg.moves}
+                           "candidate_won": mg.a_won, "result": mg.result, "moves": mg.moves,
+                           "seconds": round(now - since, 2)}
+                    since = now
                     f.write(json.dumps(row) + "\n")
                     f.flush()
                     os.fsync(f.fileno())
                     results.append(row)
                     bar.update(1)
             bar.close()
-            self._append_stats(g, "gating", {"games": len(results) - played,
-                                             "seconds": round(time.monotonic() - start, 1)})
+        self._gating_row(g)
         wins = sum(r["candidate_won"] for r in results[: cfg.gating_games])
         rate = wins / cfg.gating_games
         return rate >= cfg.gating_threshold, rate
