@@ -19,6 +19,13 @@ judgement is statistical, as Monte Carlo engines do it (Pachi's ownermap):
    that captures nothing (so neither side can approach).
 4. **Dead** chains are the others whose own share is below ``dead_below``; the rest are
    alive.
+5. **Pass-alive** chains (Benson's unconditional life, ``pass_alive``) are alive whatever
+   the playouts say, and opponent stones inside one of their vital regions are dead. The
+   playouts' eye test is only a heuristic: a one-point eye on the edge with an opponent
+   stone on a diagonal counts as false even when that stone is in atari and can never be
+   saved, so random playouts fill the real eye half the time and a living group's share
+   falls to about 0. Benson's test is exact, so it overrides the statistics where it
+   applies; the ownership of those chains and regions is set to their owner's colour.
 
 The score (``final_score``) is then the area score of the board with the dead stones
 removed: stones plus empty regions surrounded by one colour (Tromp-Taylor), so seki
@@ -36,8 +43,8 @@ import numpy as np
 
 from goengine.coords import BLACK, EMPTY, WHITE, neighbors, opponent, to_gtp
 
-__all__ = ["StatusConfig", "StatusResult", "judge", "area", "is_self_atari", "ALIVE", "DEAD",
-           "SEKI"]
+__all__ = ["StatusConfig", "StatusResult", "judge", "area", "is_self_atari", "pass_alive",
+           "ALIVE", "DEAD", "SEKI"]
 
 ALIVE, DEAD, SEKI = "alive", "dead", "seki"
 
@@ -194,6 +201,71 @@ def _mutual_life(board, chain: list[int]) -> bool:
                for lib in board.chain_liberties(chain[0]))
 
 
+def _components(mask: np.ndarray, size: int) -> list[list[int]]:
+    """Orthogonally connected components of the points where ``mask`` is true."""
+    seen = np.zeros(mask.shape[0], dtype=bool)
+    out = []
+    for start in np.flatnonzero(mask).tolist():
+        if seen[start]:
+            continue
+        seen[start] = True
+        part, stack = [], [start]
+        while stack:
+            p = stack.pop()
+            part.append(p)
+            for q in neighbors(p, size):
+                if mask[q] and not seen[q]:
+                    seen[q] = True
+                    stack.append(q)
+        out.append(sorted(part))
+    return out
+
+
+def pass_alive(stones: np.ndarray, size: int, color: int) -> tuple[list[list[int]],
+                                                                    list[list[int]]]:
+    """Benson's algorithm: the chains of ``color`` that stay alive even if ``color`` passes
+    every move, and the regions (maximal connected sets of points without a ``color``
+    stone) that are vital to at least one of them, i.e. whose every empty point is a
+    liberty of that chain. Returns (chains, vital regions), each a list of sorted actions.
+
+    The opponent stones inside such a vital region are dead: ``color`` can fill the
+    region's empty points one by one (each joins a pass-alive chain, which keeps its
+    liberties in another vital region) until the last one captures them."""
+    chains = _components(stones == color, size)
+    regions = _components(stones != color, size)
+    chain_of = np.full(stones.shape[0], -1, dtype=np.int64)
+    for i, chain in enumerate(chains):
+        chain_of[chain] = i
+    borders: list[set[int]] = []   # the chains next to each region
+    vital_to: list[set[int]] = []  # the chains to which each region is vital
+    for region in regions:
+        empties = [p for p in region if stones[p] == EMPTY]
+        border: set[int] = set()
+        for p in region:
+            border.update(int(chain_of[q]) for q in neighbors(p, size) if chain_of[q] >= 0)
+        vital = set(border) if empties else set()
+        for p in empties:
+            vital &= {int(chain_of[q]) for q in neighbors(p, size) if chain_of[q] >= 0}
+        borders.append(border)
+        vital_to.append(vital)
+    alive = set(range(len(chains)))
+    kept = set(range(len(regions)))
+    while True:
+        count = {i: 0 for i in alive}
+        for r in kept:
+            for i in vital_to[r]:
+                if i in count:
+                    count[i] += 1
+        drop = {i for i, k in count.items() if k < 2}
+        alive -= drop
+        lost = {r for r in kept if not borders[r] <= alive}
+        kept -= lost
+        if not drop and not lost:
+            break
+    vital_regions = [regions[r] for r in sorted(kept) if vital_to[r] & alive]
+    return [chains[i] for i in sorted(alive)], vital_regions
+
+
 def judge(board, config: StatusConfig | None = None, to_play: int = BLACK) -> StatusResult:
     """Judge every chain of ``board`` (a goengine Board; not changed)."""
     config = config or StatusConfig()
@@ -222,6 +294,20 @@ def judge(board, config: StatusConfig | None = None, to_play: int = BLACK) -> St
         finals[i] = work.stones()
     ownership = ownership_of(finals, size)
 
+    # step 5: Benson's pass-alive chains, and the opponent stones inside their vital regions
+    forced: dict[int, str] = {}  # chain index -> ALIVE or DEAD
+    for color in (BLACK, WHITE):
+        sign = 1.0 if color == BLACK else -1.0
+        alive_chains, vital_regions = pass_alive(stones, size, color)
+        for chain in alive_chains:
+            forced[int(chain_of[chain[0]])] = ALIVE
+            ownership[chain] = sign
+        for region in vital_regions:
+            ownership[region] = sign
+            for p in region:
+                if stones[p] == opponent(color):
+                    forced.setdefault(int(chain_of[p]), DEAD)
+
     shares = []
     for chain in chains:
         sign = 1.0 if stones[chain[0]] == BLACK else -1.0
@@ -229,7 +315,8 @@ def judge(board, config: StatusConfig | None = None, to_play: int = BLACK) -> St
 
     # step 3: seki = mutual life between uncertain chains of both colours
     uncertain = [abs(s) < config.seki_band for s in shares]
-    mutual = [u and _mutual_life(board, chain) for u, chain in zip(uncertain, chains)]
+    mutual = [u and i not in forced and _mutual_life(board, chain)
+              for i, (u, chain) in enumerate(zip(uncertain, chains))]
     status = [ALIVE] * len(chains)
     for i, chain in enumerate(chains):
         if not mutual[i]:
@@ -243,4 +330,6 @@ def judge(board, config: StatusConfig | None = None, to_play: int = BLACK) -> St
     for i, share in enumerate(shares):
         if status[i] != SEKI and share < config.dead_below:
             status[i] = DEAD
+    for i, value in forced.items():
+        status[i] = value
     return StatusResult(size, stones, ownership, chains, status, shares)

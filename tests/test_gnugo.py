@@ -16,6 +16,9 @@
 * Fixed handicap: our placement equals GNU Go's ``fixed_handicap`` reply (stones and
   order) on every board size GNU Go accepts (2..19) for every count 0..10, refusals
   included.
+* Dead stones: the judge's ``final_score`` at the end of every random game above, and
+  ``final_score`` and ``final_status_list dead`` on the positions in ``JUDGED`` (finished
+  games where the dead stones are still on the board), must equal GNU Go's.
 * Superko: the triple-ko cycle of tests/test_game.py, with GNU Go started with
   ``--positional-superko`` / ``--situational-superko`` / neither, checking every empty
   point at every step.
@@ -31,6 +34,7 @@ The run takes about 20 s on one core. More games:
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -40,6 +44,9 @@ from goengine.board_ref import Board as RefBoard
 from goengine.coords import BLACK, WHITE, from_gtp, to_gtp
 from goengine.game import GameState, Rules, fixed_handicap_points
 from gtp.client import GtpClient, GtpError, find_gnugo
+from gtp.handlers import GoEngine
+from gtp.players import PlayerOptions
+from gtp.status import StatusConfig, judge
 
 pytestmark = pytest.mark.gnugo
 
@@ -152,6 +159,9 @@ def differential_game(client: GtpClient, size: int, seed: int, handicap: int = 0
     expected = game.score() - len(game.handicap)
     assert expected == score, describe(game, seed, f"score ours {game.score()} - handicap "
                                                    f"{len(game.handicap)}, gnugo {score}")
+    if board_cls is None:  # the dead-stone judge (GTP's final_score) agrees too
+        judged = judge(game.board, StatusConfig(playouts=50), game.to_play).score(KOMI)
+        assert judged == game.score(), describe(game, seed, f"judge {judged}")
     return True
 
 
@@ -179,6 +189,34 @@ def test_random_games_reference_board(gnugo, seed):
 
 def test_random_games_13x13(gnugo):
     differential_game(gnugo, 13, 3000, handicap=5)
+
+
+# ----------------------------------------------------------------------------- dead stones
+POSITIONS = Path(__file__).resolve().parent / "positions"
+JUDGED = [
+    # goengine against GNU Go 10 (issue 30): White's edge eye A7 has Black's B8 on its
+    # diagonal, in atari; the playouts' eye test calls A7 false, and the judge called the
+    # living top-left White group dead (B+13.5 where GNU Go says W+22.5)
+    "living_edge_eye.sgf",
+]
+
+
+@pytest.mark.parametrize("name", JUDGED)
+def test_final_status_matches_gnugo(gnugo, name):
+    path = POSITIONS / name
+    ours = GoEngine("random", PlayerOptions(seed=0))
+    assert ours.handle_line(f"loadsgf {path}").startswith("=")
+    gnugo.send(f"loadsgf {path}")
+
+    def ask(line):
+        reply = ours.handle_line(line)
+        assert reply.startswith("= "), reply
+        return reply[2:].strip()
+
+    assert ask("final_score") == gnugo.send("final_score")
+    size = ours.size
+    assert vertices(ask("final_status_list dead"), size) == vertices(
+        gnugo.send("final_status_list dead"), size)
 
 
 # ----------------------------------------------------------------------------- handicap

@@ -645,6 +645,72 @@ def test_judge_finds_dead_stones_and_seki():
     assert np.array_equal(again.ownership, result.ownership)
 
 
+# White's A7 is a real eye although Black's B8 sits on its diagonal at the edge: B8 is in
+# atari and White takes it at B9 whenever it likes (Black can play neither A7 nor B9). GNU
+# Go 3.8 scores it W+22.5 with B8, C2 and G2 H2 dead (tests/test_gnugo.py checks this
+# against GNU Go itself). The playouts' eye test calls A7 false and fills it half the time,
+# so the playouts alone called the whole top-left White group dead (issue 30, item 1).
+LIVING_EDGE_EYE = ROOT / "tests" / "positions" / "living_edge_eye.sgf"
+
+
+def test_judge_keeps_a_group_with_an_edge_eye_and_a_capturable_diagonal_alive():
+    # the playouts alone put the group's share near 0, alive or dead by the seed's luck:
+    # every seed must give GNU Go's answer
+    for seed in range(8):
+        e = GoEngine("random", PlayerOptions(seed=seed))
+        ok(e, f"loadsgf {LIVING_EDGE_EYE}")
+        assert ok(e, "final_status_list dead") == "B8\nC2\nG2 H2", seed
+        assert ok(e, "final_score") == "W+22.5", seed
+        alive = ok(e, "final_status_list alive").split("\n")
+        assert any("A9" in line for line in alive) and any("C9" in line for line in alive)
+
+
+TWO_EYES = """
+. O X . .
+O O X . .
+. O X . .
+O O X . .
+X X X . .
+"""
+# the shape of LIVING_EDGE_EYE in a corner: A3 is an eye although B4 is on its diagonal,
+# since B4 is in atari and can never be saved
+EDGE_EYE = """
+O . O X .
+O X O X .
+. O O X .
+O O X X .
+X X X . .
+"""
+
+
+def _stones(text: str) -> tuple[int, np.ndarray, dict]:
+    size, stones = diagram.parse(text)
+    board = np.zeros(size * size, dtype=np.int8)
+    for a, c in stones.items():
+        board[a] = c
+    return size, board, stones
+
+
+def test_pass_alive_finds_two_eyes():
+    size, board, stones = _stones(TWO_EYES)
+    chains, regions = pass_alive(board, size, WHITE)
+    assert [sorted(a for c in chains for a in c)] == [sorted(
+        a for a, c in stones.items() if c == WHITE)]
+    assert sorted(regions) == sorted([[from_gtp("A5", 5)], [from_gtp("A3", 5)]])
+    assert pass_alive(board, size, BLACK) == ([], [])  # black's wall has no eye
+
+
+def test_pass_alive_sees_through_a_capturable_diagonal_stone():
+    size, board, stones = _stones(EDGE_EYE)
+    chains, regions = pass_alive(board, size, WHITE)
+    assert len(chains) == 2  # A5 A4, and the chain from C5 to A2
+    assert sorted(regions) == sorted([[from_gtp("A3", 5)],
+                                      sorted([from_gtp("B5", 5), from_gtp("B4", 5)])])
+    result = judge(diagram.board_from(EDGE_EYE, Board))
+    assert result.stones_with(DEAD) == [from_gtp("B4", 5)]
+    assert result.ownership[from_gtp("A3", 5)] == -1.0
+
+
 def test_judge_does_not_change_the_board():
     board = diagram.board_from(SEKI_AND_DEAD, Board)
     before = board.stones().copy()
