@@ -20,9 +20,11 @@ def _temporary_beside(path: Path, suffix: str, mode: int, make_parents: bool):
         yield fd, tmp
         os.chmod(tmp, mode)  # mkstemp makes 0600; these files are meant to be shared
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.filename is None:  # a failed write: say of what
+            raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from None
         raise
 
 

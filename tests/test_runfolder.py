@@ -1,7 +1,9 @@
 """The Zero run folder under misuse: two processes at once, kills at known points, a full disk."""
 from __future__ import annotations
 
+import errno
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -173,3 +175,63 @@ def test_each_stage_row_describes_the_whole_stage_after_kills(tmp_path, monkeypa
     rows, count = _stage_rows(folder)
     assert rows[1, "gating"]["games"] == 2 and rows[1, "gating"]["seconds"] > 0
     assert count == 3  # one row per stage
+
+
+class _FullDisk:
+    """A file object whose writes fail as on a full disk (ENOSPC)."""
+
+    def __init__(self, f):
+        self._f = f
+
+    def write(self, data):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    def __getattr__(self, name):
+        return getattr(self._f, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self._f.close()
+
+
+def _disk_full_for_checkpoints(monkeypatch):
+    """Atomic writes of .pt files (goengine.fileio) fail with ENOSPC; the others go through."""
+    import goengine.fileio as fileio
+    fdopen = os.fdopen
+
+    def full_fdopen(fd, *args, **kwargs):
+        f = fdopen(fd, *args, **kwargs)
+        return _FullDisk(f) if ".pt." in os.readlink(f"/proc/self/fd/{fd}") else f
+    monkeypatch.setattr(fileio.os, "fdopen", full_fdopen)
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").exists(), reason="needs /proc")
+def test_a_full_disk_gives_one_message_and_the_run_resumes(tmp_path, monkeypatch, capsys):
+    from training.__main__ import main
+    folder = tmp_path / "run"
+    argv = ["zero", "--run", str(folder), "--generations", "0", "--threads", "1", "--quiet"]
+    _disk_full_for_checkpoints(monkeypatch)
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and [line.startswith("goengine-train:") for line in err.splitlines()] in (
+        [True], [False, True])  # one message (after the thread-count line, if any)
+    assert f"could not write {folder / 'models' / 'gen_0000.pt'}: no space left on device" in err
+    assert "Nothing written before was lost" in err and "run the same command again" in err
+    assert json.loads((folder / "config.json").read_text())["generations"] == 0  # intact
+    assert not [p for p in folder.rglob("*") if p.name.endswith((".tmp", ".pt"))]
+    monkeypatch.undo()
+    assert main(argv) == 0 and (folder / "models" / "gen_0000.pt").exists()
+
+
+def test_a_full_disk_while_appending_to_a_log_names_the_log(tmp_path, monkeypatch):
+    from training import runfolder
+    log = tmp_path / "stats.jsonl"
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    monkeypatch.setattr(runfolder.os, "fsync", full)
+    with pytest.raises(OSError) as info:
+        runfolder.append_line(log, "{}")
+    assert info.value.errno == errno.ENOSPC and info.value.filename == str(log)

@@ -212,6 +212,7 @@ class Distributed:
         self._training = False
 
     def _train(self, run, g: int) -> None:
+        from .runfolder import writing
         from .zero import _bar, learning_rate, zero_losses
         cfg = run.config
         if cfg.batch_size < self.world:
@@ -263,8 +264,9 @@ class Distributed:
                     dist.all_reduce(parts)
                     p, v = (float(t) / self.world for t in parts)
                     if main:
-                        writer.writerow([g, step, f"{p + v:.5f}", f"{p:.5f}", f"{v:.5f}", f"{lr:.5g}"])
-                        log_file.flush()
+                        with writing(log_path):  # a full disk names the log
+                            writer.writerow([g, step, f"{p + v:.5f}", f"{p:.5f}", f"{v:.5f}", f"{lr:.5g}"])
+                            log_file.flush()
                 if main and step % cfg.checkpoint_every == 0 and step < cfg.train_steps:
                     atomic_torch_save({"model": model.state_dict(), "optimizer": opt.state_dict(),
                                        "step": step, "rng": rng.bit_generator.state}, run.progress_path(g))

@@ -18,6 +18,7 @@ import re
 import socket
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 LOCK_NAME = ".lock"
@@ -117,11 +118,24 @@ def remove_temporaries(folder) -> list[Path]:
     return removed
 
 
+@contextmanager
+def writing(path):
+    """Re-raise an OSError raised inside the block without a file name (a failed write or
+    fsync of an open file) with `path` as its file name, so the error says what could not be
+    written."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename is not None:
+            raise
+        raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from None
+
+
 def append_line(path, line: str) -> None:
     """Append one line (fsync'ed) to a log. A torn last line left by a kill or a full disk is
     ended first, so the new line stays whole and readers drop only the torn one."""
     path = Path(path)
-    with open(path, "a+b") as f:
+    with writing(path), open(path, "a+b") as f:
         end = f.seek(0, os.SEEK_END)
         torn = False
         if end:

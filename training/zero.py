@@ -44,7 +44,7 @@ from selfplay.records import atomic_write_bytes, list_shards, read_shard
 from selfplay.worker import SelfPlayConfig, SelfPlayWorker, brief_stats, calibrate_resign_threshold
 
 from .datasets import ReplayWindow
-from .runfolder import append_line, lock_run_folder, remove_temporaries
+from .runfolder import append_line, lock_run_folder, remove_temporaries, writing
 from .zero_stats import selfplay_stats, write_selfplay_shard
 
 
@@ -511,9 +511,10 @@ class ZeroRun:
                 step += 1
                 bar.update(1)
                 if step % 10 == 0 or step == cfg.train_steps:
-                    writer.writerow([g, step, f"{loss.item():.5f}", f"{policy_loss.item():.5f}",
-                                     f"{value_loss.item():.5f}", f"{lr:.5g}"])
-                    log_file.flush()
+                    with writing(log_path):  # a full disk names the log
+                        writer.writerow([g, step, f"{loss.item():.5f}", f"{policy_loss.item():.5f}",
+                                         f"{value_loss.item():.5f}", f"{lr:.5g}"])
+                        log_file.flush()
                 if step % cfg.checkpoint_every == 0 and step < cfg.train_steps:
                     atomic_torch_save({"model": model.state_dict(), "optimizer": opt.state_dict(),
                                        "step": step, "rng": rng.bit_generator.state,
@@ -593,9 +594,10 @@ class ZeroRun:
                            "candidate_won": mg.a_won, "result": mg.result, "moves": mg.moves,
                            "seconds": round(now - since, 2)}
                     since = now
-                    f.write(json.dumps(row) + "\n")
-                    f.flush()
-                    os.fsync(f.fileno())
+                    with writing(path):  # a full disk names the file
+                        f.write(json.dumps(row) + "\n")
+                        f.flush()
+                        os.fsync(f.fileno())
                     results.append(row)
                     bar.update(1)
             bar.close()

@@ -11,6 +11,7 @@ a half-written checkpoint under the final name.
 """
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 
@@ -28,9 +29,13 @@ class CheckpointError(ValueError):
 
 
 def atomic_torch_save(obj, path: str | os.PathLike) -> None:
-    """torch.save to `path` atomically (goengine.fileio)."""
+    """torch.save to `path` atomically (goengine.fileio). The bytes are made in memory first:
+    a write that fails (a full disk) is then one OSError naming the file, not torch's zip
+    writer failing again on its way out ("unexpected pos") with two chained tracebacks."""
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
     with atomic_writer(path, make_parents=True) as f:
-        torch.save(obj, f)
+        f.write(buffer.getbuffer())
 
 
 def save(model, path, meta: dict | None = None) -> None:
