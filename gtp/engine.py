@@ -161,13 +161,16 @@ def parse_color(token: str) -> int:
 
 
 # ----------------------------------------------------------------------------- handlers
-def command(name: str | None = None, *, hidden: bool = False):
+def command(name: str | None = None, *, hidden: bool = False, ignore_extra: bool = False):
     """Register a handler method under a GTP command name (default: the method name
-    without ``cmd_``). ``hidden`` commands work but are not listed by list_commands."""
+    without ``cmd_``). ``hidden`` commands work but are not listed by list_commands.
+    ``ignore_extra``: arguments beyond the signature's are dropped instead of answered
+    with a syntax error, as GNU Go does (qgo sends ``undo 0``)."""
 
     def mark(method):
         method._gtp_name = name or method.__name__[4:]
         method._gtp_hidden = hidden
+        method._gtp_ignore_extra = ignore_extra
         return method
 
     return mark
@@ -184,10 +187,11 @@ class _Param:
 class _Handler:
     """A bound handler method with its signature turned into argument converters."""
 
-    def __init__(self, name: str, method, hidden: bool):
+    def __init__(self, name: str, method, hidden: bool, ignore_extra: bool = False):
         self.name = name
         self.method = method
         self.hidden = hidden
+        self.ignore_extra = ignore_extra
         hints = typing.get_type_hints(method)
         params = []
         for p in inspect.signature(method).parameters.values():
@@ -228,7 +232,8 @@ class GtpEngine:
                     name = attr[4:]
                 if name is not None:
                     self._handlers[name] = _Handler(name, getattr(self, attr),
-                                                    getattr(value, "_gtp_hidden", False))
+                                                    getattr(value, "_gtp_hidden", False),
+                                                    getattr(value, "_gtp_ignore_extra", False))
         self.converters: dict[type, Callable[[str], object]] = {
             int: parse_int, float: parse_float, str: str, bool: parse_bool, Color: parse_color,
         }
@@ -258,6 +263,8 @@ class GtpEngine:
         fixed = [p for p in params if not p.variadic]
         required = sum(1 for p in fixed if not p.optional)
         variadic = params[-1] if params and params[-1].variadic else None
+        if handler.ignore_extra and variadic is None:
+            args = args[:len(fixed)]
         if len(args) < required or (variadic is None and len(args) > len(fixed)):
             raise GtpCommandError(f"syntax error: usage: {handler.usage}")
         values = []

@@ -427,6 +427,7 @@ class GoEngine(GtpEngine):
         self._play(color, action)
         return self._vertex(action)
 
+    @command(ignore_extra=True)  # qgo sends "undo 0"; GNU Go takes back one move whatever follows
     def cmd_undo(self) -> None:
         try:
             self.game.undo()
@@ -474,6 +475,7 @@ class GoEngine(GtpEngine):
         self.game.set_free_handicap(vertices)
 
     # ------------------------------------------------------------------ scoring
+    @command(ignore_extra=True)  # qgo sends an argument; GNU Go ignores it
     def cmd_final_score(self) -> str:
         if self.game.resigned != EMPTY:
             return self.game.result()

@@ -219,6 +219,22 @@ def test_final_status_matches_gnugo(gnugo, name):
         gnugo.send("final_status_list dead"), size)
 
 
+# ----------------------------------------------------------------------------- GUI quirks
+def test_trailing_arguments_like_gnugo(gnugo):
+    # qgo sends "undo 0" and final_score with an argument; both engines ignore the extras
+    lines = ["boardsize 9", "clear_board", "komi 7.5", "play b D4", "play w E5", "play b C3",
+             "undo 0", "list_stones black", "list_stones white", "undo 2",
+             "list_stones black", "list_stones white", "undo x y", "list_stones black",
+             f"loadsgf {POSITIONS / 'living_edge_eye.sgf'}", "final_score 1"]
+    ours = GoEngine("random", PlayerOptions(seed=0))
+    for line in lines:
+        reply = ours.handle_line(line)
+        assert reply.startswith("="), (line, reply)
+        theirs = gnugo.send(line)
+        if not line.startswith("loadsgf"):  # GNU Go answers the colour to move, we nothing
+            assert reply[2:].strip() == theirs, line
+
+
 # ----------------------------------------------------------------------------- handicap
 def test_fixed_handicap_matches_gnugo(gnugo):
     checked = 0

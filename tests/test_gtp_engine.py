@@ -461,6 +461,21 @@ def test_undo(rand):
     assert fail(rand, "undo") == "cannot undo"  # handicap stones are not moves
 
 
+def test_undo_and_final_score_ignore_trailing_arguments(rand):
+    # qgo sends "undo 0" and final_score with an argument; GNU Go ignores what follows and
+    # takes back one move (tests/test_gnugo.py checks this against GNU Go itself)
+    for move in ("b D4", "w E5", "b C3"):
+        ok(rand, f"play {move}")
+    ok(rand, "undo 0")
+    assert ok(rand, "list_stones black") == "D4" and ok(rand, "list_stones white") == "E5"
+    ok(rand, "undo 2")  # still one move
+    assert ok(rand, "list_stones black") == "D4" and ok(rand, "list_stones white") == ""
+    assert ok(rand, "final_score 1") == ok(rand, "final_score") == ok(rand, "final_score a b")
+    ok(rand, "undo x y")
+    assert fail(rand, "undo 0") == "cannot undo"
+    assert fail(rand, "name extra") == "syntax error: usage: name"  # others stay strict
+
+
 def test_is_legal_and_list_stones(rand):
     ok(rand, "play b D4")
     ok(rand, "play w C3")
