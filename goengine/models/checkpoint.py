@@ -11,8 +11,10 @@ a half-written checkpoint under the final name.
 """
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
+import zipfile
 from pathlib import Path
 
 import torch
@@ -56,8 +58,12 @@ def read(path) -> dict:
         raise CheckpointError(f"{path}: no such checkpoint file")
     try:
         data = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises many kinds for a corrupt or foreign file
-        raise CheckpointError(f"{path}: not a readable checkpoint ({exc.__class__.__name__}: {exc})") from None
+    except Exception:  # torch raises many kinds, with advice meant for torch's own users
+        if not zipfile.is_zipfile(path):  # torch.save writes a zip archive
+            raise CheckpointError(f"{path}: not a readable checkpoint: the file is not one that "
+                                  f"torch.save wrote (another format, or cut short)") from None
+        raise CheckpointError(f"{path}: not a goengine checkpoint (a torch file holding Python objects "
+                              f"other than tensors and plain data, or a damaged one)") from None
     if not isinstance(data, dict) or "schema" not in data or "kind" not in data:
         raise CheckpointError(f"{path}: not a goengine checkpoint (no schema/kind)")
     if data["schema"] > CHECKPOINT_SCHEMA:
@@ -68,13 +74,28 @@ def read(path) -> dict:
     return data
 
 
+def _config(path, config_cls, fields):
+    """The model config stored in a checkpoint; CheckpointError names a field this version
+    does not know (a file from a newer goengine) or a config that does not fit."""
+    if not isinstance(fields, dict):
+        raise CheckpointError(f"{path}: not a goengine checkpoint (no model config)")
+    unknown = sorted(set(fields) - {f.name for f in dataclasses.fields(config_cls)})
+    if unknown:
+        raise CheckpointError(f"{path}: its config has a field this goengine does not know: "
+                              f"{', '.join(unknown)} (written by a newer goengine? upgrade goengine)")
+    try:
+        return config_cls(**fields)
+    except (TypeError, ValueError) as exc:
+        raise CheckpointError(f"{path}: its config does not fit this goengine's {config_cls.__name__}: {exc}") from None
+
+
 def load(path, *, kind: str | None = None, board_size: int | None = None,
          feature_set: str | None = None, device: str | torch.device = "cpu"):
     """Rebuild the model in `path` (eval mode). The optional expectations are checked and a
     mismatch is refused with a message saying what the file holds and what was wanted."""
     data = read(path)
     cls, config_cls = MODEL_CLASSES[data["kind"]]
-    config = config_cls(**data["config"])
+    config = _config(path, config_cls, data.get("config"))
     if kind is not None and data["kind"] != kind:
         raise CheckpointError(f"{path}: holds a {data['kind']!r} network, expected {kind!r}")
     if board_size is not None and config.board_size != board_size:
