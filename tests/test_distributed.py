@@ -200,3 +200,13 @@ def test_ddp_progress_checkpoint_resumes_in_one_process(played):
     _assert_same_weights(played / "reference" / "train" / "candidate_0001.pt",
                          folder / "train" / "candidate_0001.pt")
     assert [r[1] for r in _log_rows(folder)] == [10, 20]
+
+
+def test_ddp_training_has_its_whole_stats_row(played):
+    folder = played / "ddp_stats"
+    shutil.copytree(played / "played", folder)
+    out = torchrun(folder, TINY)
+    assert out.returncode == 0, out.stderr[-3000:]
+    rows = [json.loads(line) for line in (folder / "stats.jsonl").read_text().splitlines()]
+    (train,) = [r for r in rows if r["stage"] == "train"]
+    assert train["generation"] == 1 and train["steps"] == TINY["train_steps"] and train["seconds"] > 0

@@ -27,6 +27,7 @@ import datetime
 import gc
 import json
 import os
+import time
 
 import torch
 import torch.distributed as dist
@@ -219,6 +220,7 @@ class Distributed:
             raise ValueError(f"batch_size {cfg.batch_size} is smaller than the {self.world} processes")
         main = self.is_main
         log = run.log if main else (lambda *a: None)
+        start = time.monotonic() - run.progress_seconds(g)  # the whole stage's time (stats.jsonl)
         window, model, opt, rng, step = run.trainer_state(g, self.device)
         if step:
             log(f"[gen {g}] training resumes at step {step} ({self.world} processes)")
@@ -269,7 +271,8 @@ class Distributed:
                             log_file.flush()
                 if main and step % cfg.checkpoint_every == 0 and step < cfg.train_steps:
                     atomic_torch_save({"model": model.state_dict(), "optimizer": opt.state_dict(),
-                                       "step": step, "rng": rng.bit_generator.state}, run.progress_path(g))
+                                       "step": step, "rng": rng.bit_generator.state,
+                                       "seconds": time.monotonic() - start}, run.progress_path(g))
         finally:
             bar.close()
             if log_file is not None:
@@ -279,7 +282,8 @@ class Distributed:
             games = sum(run.games_on_disk(h) for h in range(g))
             save(model, run.candidate_path(g), {"recipe": "zero", "generation": g, "steps": step,
                                                 "games": games, "window": len(window),
-                                                "preset": cfg.preset, "processes": self.world})
+                                                "preset": cfg.preset, "processes": self.world,
+                                                "seconds": round(time.monotonic() - start, 1)})
             if run.progress_path(g).exists():
                 run.progress_path(g).unlink()
         self.barrier()
