@@ -40,6 +40,7 @@ import numpy as np
 from . import diagram
 from .coords import BLACK, EMPTY, WHITE, check_size, neighbors, opponent
 from .errors import KoError, OccupiedError, OffBoardError, SuicideError
+from .rng import as_generator
 from .zobrist import KEYS
 
 __all__ = ["Board"]
@@ -297,8 +298,7 @@ class Board:
         """Random game in place from ``color`` to move; return the moves played (passes
         included). See the module docstring for the move choice and the stopping rule."""
         color = _check_color(color)
-        if not isinstance(rng, np.random.Generator):
-            rng = np.random.default_rng(rng)
+        rng = as_generator(rng)
         n = self._size * self._size
         if max_moves < 0:
             max_moves = 3 * n

@@ -18,7 +18,7 @@ import sys
 
 from goengine.coords import MAX_SIZE, MIN_SIZE
 
-from goengine.agents import AGENT_KINDS, MCTS_VISITS, NETWORK_VISITS
+from goengine.agents import AGENT_KINDS, BACKENDS, MCTS_VISITS, NETWORK_VISITS
 
 from .players import PlayerOptions, check_options
 
@@ -115,8 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--time-per-move", type=_seconds, metavar="SECONDS",
                    help="seconds per move when the controller sets no clock (a cap when "
                         "it does); the spec's seconds=")
-    p.add_argument("--threads", type=_positive_int, default=1,
-                   help="threads the agent may use (default 1)")
+    p.add_argument("--threads", type=_positive_int, default=0,
+                   help="threads the network agents may use (default: chosen from the cores "
+                        "free at start, one when other processes share the machine)")
     p.add_argument("--workers", type=_positive_int,
                    help="zero agent: processes (one core each) that search every move at "
                         "once, their root visits summed (root parallelism; default 1); workers=")
@@ -127,8 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="zero agent: rollouts only late, weight L * max(0, 1 - empty share / R); "
                         "'off': weight L at every leaf (default 0.7: none while more than "
                         "70%% of the board is empty); ramp=")
-    p.add_argument("--backend",
-                   choices=["auto", "torch", "torch-fused", "onnx", "onnx-int8"],
+    p.add_argument("--backend", choices=BACKENDS,
                    help="network inference back end of network agents (default auto: the "
                         "fastest here, int8 ONNX Runtime on a CPU; see docs/inference.md); backend=")
     p.add_argument("--seed", type=int, help="seed of all random choices (reproducible play)")
@@ -154,7 +154,7 @@ def engine_from_args(args: argparse.Namespace):
                             backend=args.backend, rollout_lambda=args.rollout_lambda,
                             rollout_ramp=args.rollout_ramp)
     spec = check_options(args.agent, options, args.resign_threshold)
-    return GoEngine(spec, options, time_config=TimeConfig(lag=args.lag))
+    return GoEngine(spec, options.without_flags(), time_config=TimeConfig(lag=args.lag))
 
 
 def main(argv=None) -> int:

@@ -14,6 +14,7 @@ defaults (goengine/agents/kinds.py).
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from goengine.agents import AGENT_KINDS, AgentContext, AgentSpec, SpecError, check_agent_spec, parse_agent_spec
@@ -32,8 +33,9 @@ class PlayerOptions:
     """--visits: simulations per move (a cap when a time budget applies too)."""
     time_per_move: float | None = None
     """--time-per-move: seconds per move (a cap when the controller sets a clock)."""
-    threads: int = 1
-    """Threads the agent may use (network agents: torch threads)."""
+    threads: int = 0
+    """--threads: threads the agent may use (network agents: torch threads); 0: chosen from
+    the cores free at start (goengine.threads)."""
     workers: int | None = None
     """--workers: processes searching each move at once (root parallelism, zero only)."""
     seed: int | None = None
@@ -46,6 +48,10 @@ class PlayerOptions:
     """--lambda: weight of random rollouts in the leaf values (zero, lee)."""
     rollout_ramp: float | None = None
     """--ramp: rollouts only late (zero); 0 means off."""
+
+    def without_flags(self) -> "PlayerOptions":
+        """These options less the flags that are spec options (once they are in a spec)."""
+        return PlayerOptions(size=self.size, komi=self.komi, threads=self.threads, seed=self.seed)
 
     def context(self) -> AgentContext:
         return AgentContext(size=self.size, komi=self.komi, seed=self.seed, threads=self.threads)
@@ -80,6 +86,9 @@ def agent_spec(agent: str | AgentSpec, options: PlayerOptions, resign_threshold=
     naming the flag for one the kind does not take or the spec already sets."""
     spec = parse_agent_spec(agent) if isinstance(agent, str) else agent
     kind = AGENT_KINDS[spec.kind]
+    if options.weights is not None and not os.path.isfile(options.weights):
+        what = "is a directory" if os.path.isdir(options.weights) else "does not exist"
+        raise SpecError(f"weights file {options.weights!r} {what}")
     extra = {}
     for flag, text in _flag_texts(options, resign_threshold).items():
         key = FLAG_OPTIONS[flag]

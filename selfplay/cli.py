@@ -1,4 +1,4 @@
-"""``goengine-arena``: matches and round-robins between agents, with Elo (selfplay/arena.py).
+"""``goengine-arena``: matches and round-robins between agents, with Elo (selfplay/arena/).
 
     goengine-arena random mcts:visits=200 --games 10
     goengine-arena mcts:seconds=1 "gnugo10=gtp:gnugo --mode gtp --level 10 --chinese-rules" \\
@@ -285,7 +285,9 @@ def cmd_agents(argv: list[str]) -> int:
         if kind.raw:
             print(f"    {name}:<command line>    e.g. {kind.example!r}")
         elif kind.options:
-            print(f"    options: {', '.join(kind.options)}    e.g. {kind.example!r}")
+            print(f"    e.g. {kind.example!r}; options:")
+            print(kind.describe_options().replace("\n  ", "\n      ").replace("  ", "      ", 1))
+    print("\nThe same specs work in goengine-gtp --agent SPEC.")
     return 0
 
 

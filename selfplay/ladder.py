@@ -18,7 +18,7 @@ the pairings:
 
 ``pairings`` is "all" (every pair of entrants), "anchor" (every entrant against the anchor
 only), or a list of ``[a, b]`` / ``[a, b, games]`` items; ``games`` is the default count
-per pairing. The run folder has the arena's layout (selfplay/arena.py: arena.json,
+per pairing. The run folder has the arena's layout (selfplay/arena/: arena.json,
 results.jsonl, games/<a>--<b>/<i>.sgf, summary.json) plus ladder.json, the ladder file
 as played (entrants since dropped from the file stay there, marked ``"retired": true``, so
 that the report still knows what their games were). Ratings: maximum-likelihood Elo over
@@ -41,6 +41,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from goengine.fileio import atomic_write_bytes
 from goengine.game import SUPERKO_KINDS
 
 from goengine.agents import AgentSpec, check_agent_spec, parse_agent_spec
@@ -51,7 +52,6 @@ from .arena import (
     GameResult,
     ResultsLog,
     ScheduledGame,
-    _atomic_write,
     agent_identity,
     load_results,
     play_schedule,
@@ -411,7 +411,7 @@ def run_ladder(ladder: Ladder | str | os.PathLike, out: str | os.PathLike, *, jo
     out = Path(out)
     merged = _merge_with_folder(ladder, out)
     prepare_folder(out, config, [spec for spec in specs if spec.label in playing])
-    _atomic_write(out / LADDER_FILE,
+    atomic_write_bytes(out / LADDER_FILE,
                   (json.dumps(merged.to_json(), indent=2) + "\n").encode("utf-8"))
     results = ResultsLog(out)
     plan = ladder.schedule()

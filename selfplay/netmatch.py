@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from goengine.coords import BLACK, WHITE
 from goengine.game import GameState, Rules
+from goengine.rng import as_generator
 from goengine.search import MCTS, RESIGN, MCTSConfig, search_games
 
 
@@ -32,7 +31,7 @@ def play_net_match(eval_a, eval_b, games: int, config: MCTSConfig, size: int = 9
                    rng=None, parallel: int = 16, skip=(), max_moves: int | None = None):
     """Yield MatchGame results for games 0 .. games-1, except the indices in `skip` (games
     already played), as they finish (not in index order: games run in parallel)."""
-    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    rng = as_generator(rng)
     cap = max_moves if max_moves is not None else 2 * size * size
     done = set(skip)
     pending = [i for i in range(games) if i not in done]

@@ -26,6 +26,7 @@ import numpy as np
 
 from goengine.coords import BLACK, EMPTY, WHITE
 from goengine.game import GameState, Rules
+from goengine.rng import as_generator
 from goengine.search import MCTS, MCTSConfig, search_games
 from goengine.sgf import GameRecord
 
@@ -114,7 +115,7 @@ class SelfPlayWorker:
     def __init__(self, evaluator, config: SelfPlayConfig | None = None, rng=None, name: str = "selfplay"):
         self.evaluator = evaluator
         self.config = config or SelfPlayConfig()
-        self.rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+        self.rng = as_generator(rng)
         self.name = name
         self.positions_searched = 0
 

@@ -1,4 +1,4 @@
-"""selfplay/arena.py and gtp.client.GtpAgent: agent specs, schedules, matches with SGFs,
+"""selfplay/arena/ and gtp.client.GtpAgent: agent specs, schedules, matches with SGFs,
 resuming, the SPRT stop, the command line, and GtpAgent against a scripted fake engine
 and against GNU Go (skipped without it unless GOENGINE_REQUIRE_GNUGO=1)."""
 from __future__ import annotations

@@ -322,7 +322,9 @@ def test_gtp_and_train_take_a_backend_option():
     from training.zero import ZeroConfig
 
     assert build_parser().parse_args(["--agent", "zero", "--backend", "onnx"]).backend == "onnx"
-    assert build_parser().parse_args([]).backend == "auto"
+    assert build_parser().parse_args([]).backend is None  # unset: the zero kind's default
+    from goengine.agents import AGENT_KINDS
+    assert AGENT_KINDS["zero"].options["backend"].default == "auto"
     with pytest.raises(SystemExit):
         build_parser().parse_args(["--backend", "tensorrt"])
     assert ZeroConfig().inference == "auto"

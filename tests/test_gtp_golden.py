@@ -114,7 +114,7 @@ def test_logs_go_to_stderr_only():
 
 
 BAD_OPTIONS = [
-    (["--agent", "nonesuch"], "invalid choice: 'nonesuch'"),
+    (["--agent", "nonesuch"], "unknown agent kind 'nonesuch'"),
     (["--weights", "/no/such/file.pt"], "weights file '/no/such/file.pt' does not exist"),
     (["--agent", "random", "--weights", "tests"], "is a directory"),
     (["--agent", "random", "--weights", "setup.py"], "--agent random takes no --weights"),

@@ -1,6 +1,6 @@
 """The ladder (selfplay/ladder.py), its report (selfplay/report.py), the network agent kinds
 (zero, lee, policy in goengine/agents/kinds.py) and games played in parallel
-(selfplay/parallel.py): Elo against hand-computed cases, resuming without replaying,
+(selfplay/arena/parallel.py): Elo against hand-computed cases, resuming without replaying,
 --jobs 2 against --jobs 1, a report from a hand-written result set."""
 from __future__ import annotations
 
@@ -126,12 +126,13 @@ def test_ladder_file_json_errors_name_the_place(tmp_path):
 # ============================================================================ running
 def test_ladder_resumes_without_replaying(tmp_path, monkeypatch):
     calls = []
-    real = arena.play_game
+    from selfplay.arena import match
+    real = match.play_game
 
     def counting(*args, **kwargs):
         calls.append(1)
         return real(*args, **kwargs)
-    monkeypatch.setattr(arena, "play_game", counting)
+    monkeypatch.setattr(match, "play_game", counting)
     out = tmp_path / "run"
     summary = run_ladder(_ladder(tmp_path, games=2), out, progress=False)
     assert len(calls) == 6 and summary["games"] == 6

@@ -150,7 +150,7 @@ def test_lee_commands_go_through_set_threads(recorded):
 def test_arena_game_processes_declare_that_they_share_the_machine(tmp_path, monkeypatch):
     # A --jobs 3 game process sets $GOENGINE_PROCESSES before building agents, so that a
     # torch agent it builds (and a goengine GTP engine it runs) takes one thread.
-    from selfplay import parallel
+    from selfplay.arena import parallel
     from selfplay.arena import ArenaConfig, parse_agent_spec
     monkeypatch.delenv(SHARING_ENV, raising=False)
     seen = []
@@ -161,7 +161,7 @@ def test_arena_game_processes_declare_that_they_share_the_machine(tmp_path, monk
 
         def close(self):
             pass
-    monkeypatch.setattr("selfplay.arena.AgentPool", Pool)
+    monkeypatch.setattr("selfplay.arena.parallel.AgentPool", Pool)
     tasks = queue.Queue()
     tasks.put(None)
     setup = {"specs": [parse_agent_spec("random")], "out": str(tmp_path),

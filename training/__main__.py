@@ -9,9 +9,16 @@ import argparse
 import errno
 import sys
 
+from goengine.inference import BACKENDS
+
 
 def _zero(args) -> int:
     from .zero import PRESETS, RUNTIME_FIELDS, ZeroConfig, ZeroRun, preset
+
+    if args.inference in ("local", "ray"):  # --backend ray before it meant inference
+        print(f"goengine-train: --backend {args.inference} is now --cluster {args.inference} "
+              f"(--backend names the inference back end, as in goengine-gtp)", file=sys.stderr)
+        args.cluster, args.inference = args.inference, None
 
     changes = {}
     sp = {}
@@ -119,11 +126,13 @@ def main(argv=None) -> int:
                    help="visits per move of the run's network in anchor checks (default 400)")
     z.add_argument("--device", choices=["auto", "cpu", "cuda"])
     z.add_argument("--threads", type=int, help="torch CPU threads")
-    z.add_argument("--inference", choices=["auto", "torch", "torch-fused", "onnx", "onnx-int8"],
-                   help="network back end of self-play and gating (default auto: the fastest here)")
+    z.add_argument("--backend", dest="inference", choices=BACKENDS + ("local", "ray"),
+                   help="network inference back end of self-play and gating (default auto: the "
+                        "fastest here), as goengine-gtp's --backend")
+    z.add_argument("--inference", dest="inference", choices=BACKENDS, help=argparse.SUPPRESS)
     z.add_argument("--seed", type=int)
     z.add_argument("--quiet", action="store_true", help="no progress bars or stage logs")
-    z.add_argument("--backend", choices=["local", "ray"], default="local",
+    z.add_argument("--cluster", choices=["local", "ray"], default="local",
                    help="self-play and gating here (local) or on Ray actors (see docs/distributed.md)")
     z.add_argument("--address", help="Ray cluster to join (\"auto\", HOST:6379 or ray://HOST:10001); "
                    "default: a Ray instance on this machine")

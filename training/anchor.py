@@ -46,7 +46,9 @@ def check(run, g: int) -> dict:
                   "generation": g}
     else:
         label = f"gen{best_gen}"
-        spec = f"{label}=zero:weights={(run.folder / run.state['best']).resolve()},visits={cfg.anchor_visits}"
+        # the network's own search (lambda=0): what training changes, without rollouts
+        weights = (run.folder / run.state["best"]).resolve()
+        spec = f"{label}=zero:weights={weights},visits={cfg.anchor_visits},lambda=0"
         run.log(f"[gen {g}] anchor check: generation {best_gen} vs {cfg.anchor}, {cfg.anchor_games} games")
         start = time.monotonic()
         summary = run_arena([spec, f"anchor={cfg.anchor}"], anchor_folder(run, g),

@@ -59,6 +59,7 @@ from goengine.models import ZeroNet, load, save, zero_config
 from goengine.models.backends import set_threads
 from goengine.fileio import keep_csv_rows
 from goengine.models.checkpoint import atomic_torch_save
+from goengine.progress import progress_bar as _bar
 from selfplay.records import list_shards
 
 from .datasets import ReplayWindow, split_holdout
@@ -465,16 +466,3 @@ def add_commands(sub) -> None:
     e.set_defaults(func=_export)
 
 
-class _NoBar:
-    def update(self, n=1):
-        pass
-
-    def close(self):
-        pass
-
-
-def _bar(total: int, desc: str, enabled: bool, initial: int = 0):
-    if not enabled:
-        return _NoBar()
-    from tqdm import tqdm
-    return tqdm(total=total, desc=desc, initial=initial, leave=False, dynamic_ncols=True)

@@ -1,12 +1,12 @@
 """The command line's choice of where the Zero loop runs: this process (the default), Ray actors
-for self-play and gating (`--backend ray`), torchrun's processes for training, or both.
+for self-play and gating (`--cluster ray`), torchrun's processes for training, or both.
 
     goengine-train zero --run R                                   # one process (laptop)
-    goengine-train zero --run R --backend ray --workers 8         # self-play on 8 Ray actors
+    goengine-train zero --run R --cluster ray --workers 8         # self-play on 8 Ray actors
     torchrun --nproc-per-node 4 -m training zero --run R          # training on 4 processes (DDP)
-    torchrun --nproc-per-node 4 -m training zero --run R --backend ray --address auto
+    torchrun --nproc-per-node 4 -m training zero --run R --cluster ray --address auto
 
-See docs/distributed.md. Ray is imported only for `--backend ray`, torch.distributed only
+See docs/distributed.md. Ray is imported only for `--cluster ray`, torch.distributed only
 under torchrun, so nothing changes for a one-process run.
 """
 from __future__ import annotations
@@ -20,7 +20,7 @@ def ray_backend(workers: int = 2, address: str | None = None, cpus_per_worker: f
     try:
         from .ray_zero import RayBackend
     except ImportError as exc:
-        raise ValueError(f"--backend ray needs Ray ({exc}): pip install 'goengine[distributed]'") from None
+        raise ValueError(f"--cluster ray needs Ray ({exc}): pip install 'goengine[distributed]'") from None
     return RayBackend(workers, address=address, cpus_per_worker=cpus_per_worker,
                       gpus_per_worker=gpus_per_worker, threads=max(1, int(cpus_per_worker)), log=log)
 
@@ -37,7 +37,7 @@ def open_zero_run(run_cls, args, config, **kw):
         if int(os.environ.get("WORLD_SIZE", "1")) > 1:  # started by torchrun, several processes
             from .ddp import Distributed
             dist = Distributed.from_env(getattr(args, "device", None) or "auto")
-        if getattr(args, "backend", "local") == "ray" and (dist is None or dist.is_main):
+        if getattr(args, "cluster", "local") == "ray" and (dist is None or dist.is_main):
             backend = ray_backend(args.workers, address=args.address, cpus_per_worker=args.worker_cpus,
                                   gpus_per_worker=args.worker_gpus, log=kw.get("log", print))
         if dist is None:

@@ -108,6 +108,11 @@ class MCTSAgent:
         self.mcts.reset()
         self.last_result = None
 
+    def settings(self) -> dict:
+        """What decides this agent's play: its budget, every MCTSConfig field (lambda, ramp,
+        c_puct, resignation, ...), the inference back end and the weights."""
+        return search_settings(self)
+
     def search(self, game, clock: float | None = None, callback=None, callback_interval: float = 0.1):
         """Search ``game`` for this move's budget (``clock``: seconds a clock allows)."""
         simulations, seconds = self.budget.for_move(clock)
@@ -151,6 +156,16 @@ class PolicyAgent:
         if self.sample:
             return int(self.rng.choice(len(p), p=p))
         return int(np.argmax(p))
+
+
+def search_settings(agent) -> dict:
+    """MCTSAgent.settings() of any agent with ``budget``, ``mcts`` and ``weights``."""
+    import dataclasses
+    return {"budget": dataclasses.asdict(agent.budget), **dataclasses.asdict(agent.mcts.config),
+            "backend": getattr(agent.mcts.evaluator, "backend", None),
+            "policy_temperature": getattr(agent.mcts.evaluator, "policy_temperature", None),
+            "symmetries": getattr(agent.mcts.evaluator, "symmetries", None),
+            "weights": getattr(agent, "weights", None)}
 
 
 def network_policy(evaluator, game) -> np.ndarray:

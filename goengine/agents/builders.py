@@ -63,9 +63,8 @@ def zero_agent(weights: str | None = None, simulations: int = 800, seconds: floa
     path = weights or shipped_weights()
     if path is None:
         raise FileNotFoundError("no ZeroNet weights given and none shipped in goengine/weights/")
-    if threads:
-        from ..models.backends import set_threads
-        set_threads(threads)
+    from ..models.backends import set_threads
+    threads = set_threads(threads or None, what="zero agent")
     rng = as_generator(rng)
     model = load(path, kind="zero", device=device or "cpu")
     evaluator = PolicyValueEvaluator(model, symmetries=symmetries, rng=rng, cache_size=200_000, backend=backend,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 
+from ..inference import BACKENDS
 from .base import RandomAgent, SearchBudget
 from .spec import (
     AgentContext, Option, boolean, choice, finite_float, fraction, off_or, positive_float,
@@ -23,9 +24,6 @@ MCTS_VISITS = 3_000
 simulation: about 5,000 simulations a second on one core on 9x9)."""
 NETWORK_VISITS = 800
 """Simulations per move of the network searches (zero, lee) without visits= or seconds=."""
-BACKENDS = ("auto", "torch", "torch-fused", "onnx", "onnx-int8")
-"""Inference back ends (goengine.models.backends.BACKENDS, repeated so that parsing a spec
-imports no torch; a test keeps the two equal)."""
 SYMMETRIES = ("none", "random", "all")
 
 
@@ -92,6 +90,10 @@ def _random_agent(options, context, stream):
     example="mcts:visits=2000")
 def _mcts_agent(options, context, stream):
     from .builders import pure_mcts_agent
+    if context.threads > 1:
+        import logging
+        logging.getLogger("goengine").warning("the pure-MCTS search runs on one thread: %d "
+                                              "threads asked, one used", context.threads)
     budget = search_budget(options, MCTS_VISITS)
     return pure_mcts_agent(options["visits"] or MCTS_VISITS, rng=_rng(options, context, stream), budget=budget,
                            **_search_changes(options))
@@ -138,9 +140,11 @@ def _check_size(agent, context: AgentContext, weights: str):
     return agent
 
 
-def _set_torch_threads(threads: int) -> None:
-    import torch
-    torch.set_num_threads(max(1, int(threads)))
+def _set_torch_threads(threads: int) -> int:
+    """Torch's threads for a network agent: ``threads`` when positive, else chosen from
+    the cores free now (goengine.threads)."""
+    from ..models.backends import set_threads
+    return set_threads(threads or None, what="agent")
 
 
 ZERO_OPTIONS = {
@@ -180,11 +184,11 @@ def _zero_agent(options, context, stream):
     from .builders import zero_agent_with_workers
     weights = network_weights(options, "zero")
     budget = search_budget(options, NETWORK_VISITS)
-    _set_torch_threads(context.threads)
+    threads = _set_torch_threads(context.threads)
     agent = zero_agent_with_workers(
         options["workers"], rng=_rng(options, context, stream), weights=weights,
         simulations=options["visits"] or NETWORK_VISITS, budget=budget, symmetries=options["symmetries"],
-        threads=context.threads, backend=options["backend"],
+        threads=threads, backend=options["backend"],
         policy_temperature=options["temperature"], **_search_changes(options))
     return _check_size(agent, context, weights)
 

@@ -43,8 +43,9 @@ class AgentContext:
     komi: float = 7.5
     seed: int | None = None
     """Seed of the run; each agent gets its own stream (``rng(stream)``)."""
-    threads: int = 1
-    """CPU threads an agent may use (network agents: torch threads)."""
+    threads: int = 0
+    """CPU threads an agent may use (network agents: torch threads); 0: chosen from the
+    cores free now (goengine.threads)."""
     gtp_timeout: float = 30.0
     """Seconds a GTP engine may take for an ordinary reply."""
     genmove_timeout: float | None = 600.0

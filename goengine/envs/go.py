@@ -12,49 +12,14 @@ from ..coords import BLACK, EMPTY, WHITE, check_size, color_name, opponent, to_g
 from ..diagram import render as render_diagram
 from ..errors import IllegalMoveError
 from ..game import GameState, Rules
+from .observation import NUM_PLANES, PLANES, observation
 from .opponents import RESIGN, make_opponent
 from .render import draw_board
 
 __all__ = ["GoEnv", "observation", "NUM_PLANES", "PLANES"]
 
-PLANES = ("own stones", "opponent stones", "legal points", "own stones in atari",
-          "opponent stones in atari", "colour (1 = black)")
-"""What each observation plane holds, from the point of view of the player to move. The
-atari planes (chains with one liberty) are the smallest of AlphaGo's liberty features: they
-make captures and escapes visible to a network that sees one position at a time."""
-NUM_PLANES = len(PLANES)
-
 _AGENT_COLORS = {"black": BLACK, "white": WHITE, "random": EMPTY, "b": BLACK, "w": WHITE,
                  BLACK: BLACK, WHITE: WHITE}
-
-
-def observation(game: GameState, color: int | None = None,
-                legal: np.ndarray | None = None) -> np.ndarray:
-    """The ``(6, N, N)`` uint8 planes of :data:`PLANES` for ``color`` (default: the side
-    to move). ``legal`` is ``game.legal_mask()`` if already computed."""
-    color = game.to_play if color is None else color
-    n = game.size
-    board = game.board
-    stones = np.asarray(board.stones())
-    if legal is None:
-        legal = game.legal_mask(color)
-    atari = np.zeros(n * n, dtype=bool)
-    seen = np.zeros(n * n, dtype=bool)
-    for a in np.flatnonzero(stones).tolist():
-        if not seen[a]:
-            chain = board.chain(a)
-            seen[chain] = True
-            if board.liberties(a) == 1:
-                atari[chain] = True
-    obs = np.empty((NUM_PLANES, n, n), dtype=np.uint8)
-    own, other = stones == color, stones == opponent(color)
-    obs[0] = own.reshape(n, n)
-    obs[1] = other.reshape(n, n)
-    obs[2] = np.asarray(legal[: n * n]).reshape(n, n)
-    obs[3] = (own & atari).reshape(n, n)
-    obs[4] = (other & atari).reshape(n, n)
-    obs[5] = 1 if color == BLACK else 0
-    return obs
 
 
 class GoEnv(gym.Env):

@@ -12,6 +12,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..agents import RandomAgent
+from .observation import observation
 
 __all__ = ["RESIGN", "RandomAgent", "PassAgent", "PolicyAgent", "make_opponent"]
 
@@ -47,8 +48,6 @@ class PolicyAgent:
         pass
 
     def select_move(self, game) -> int:
-        from .go import observation
-
         legal = game.legal_mask()
         obs = observation(game, game.to_play, legal)
         return int(self.policy(obs, {"action_mask": legal.astype(np.int8)}))

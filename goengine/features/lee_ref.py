@@ -13,7 +13,8 @@ import numpy as np
 
 from ..coords import BLACK, EMPTY, WHITE, neighbors
 
-HISTORY = 8
+TURNS_SINCE = 8
+"""Lee's turns-since planes: the last 8 moves, one plane each (not zero17's TURNS_SINCE)."""
 LADDER_MAX_DEPTH = 100   # as _lee.pxd
 LADDER_MAX_NODES = 200
 
@@ -36,8 +37,8 @@ LAYOUT = {
 
 def recent_moves(game) -> np.ndarray:
     """The last 8 actions of a GameState, most recent first, -1 before the start."""
-    out = np.full(HISTORY, -1, dtype=np.int16)
-    for k, (_, action) in enumerate(reversed(game.history[-HISTORY:])):
+    out = np.full(TURNS_SINCE, -1, dtype=np.int16)
+    for k, (_, action) in enumerate(reversed(game.history[-TURNS_SINCE:])):
         out[k] = action
     return out
 
@@ -134,7 +135,7 @@ def lee_planes_ref(board, color: int, last_moves=None, planes: int = 48) -> np.n
     out = np.zeros((planes, n, n), dtype=np.float32)
     age = {}
     if last_moves is not None:
-        for k, action in enumerate(list(last_moves)[:HISTORY]):
+        for k, action in enumerate(list(last_moves)[:TURNS_SINCE]):
             if 0 <= action < n * n and action not in age:
                 age[action] = k + 1
     for a in range(n * n):

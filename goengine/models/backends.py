@@ -40,7 +40,7 @@ from torch import nn
 
 __all__ = ["BACKENDS", "resolve_backend", "make_runner", "TorchRunner", "evaluator_module", "set_threads"]
 
-BACKENDS = ("torch", "torch-fused", "onnx", "onnx-int8", "auto")
+from ..inference import BACKENDS  # noqa: E402  (the names live where no torch is needed)
 
 
 def resolve_backend(backend: str, device: str | torch.device = "cpu") -> str:

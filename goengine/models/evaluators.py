@@ -26,17 +26,9 @@ from ..features import (NUM_SYMMETRIES, apply_planes, apply_planes_each, apply_p
                         inverse, inverse_each, zero17)
 from ..features.symmetry import _point_table
 from ..features.zero import HISTORY
-
-
-def masked_softmax(logits: np.ndarray, legal: np.ndarray, temperature: float = 1.0) -> np.ndarray:
-    """Softmax of logits / temperature over the legal entries only (uniform if all fail)."""
-    z = np.where(legal > 0, logits / temperature, -np.inf)
-    with np.errstate(invalid="ignore"):  # rows without a legal entry are all -inf
-        p = np.exp(z - z.max(axis=1, keepdims=True))
-    p[~np.isfinite(p)] = 0.0
-    total = p.sum(axis=1, keepdims=True)
-    uniform = legal / np.maximum(legal.sum(axis=1, keepdims=True), 1)
-    return np.where(total > 0, p / np.where(total > 0, total, 1), uniform).astype(np.float32)
+from ..inference import BACKENDS
+from ..rng import as_generator
+from .softmax import masked_softmax
 
 
 def flush_denormals() -> bool:
@@ -85,7 +77,6 @@ class NetworkEvaluator:
                  backend_options: dict | None = None):
         if symmetries not in ("none", "random", "all"):
             raise ValueError(f"symmetries must be none, random or all, got {symmetries!r}")
-        from .backends import BACKENDS
         if backend not in BACKENDS:
             raise ValueError(f"unknown inference backend {backend!r}: choose from {', '.join(BACKENDS)}")
         self.backend_request = backend
@@ -97,7 +88,7 @@ class NetworkEvaluator:
         if torch.device(self.device).type == "cpu":
             flush_denormals()
         self.symmetries = symmetries
-        self.rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+        self.rng = as_generator(rng)
         self.policy_temperature = policy_temperature
         self.cache = _LRU(cache_size) if cache_size > 0 else None
         self.positions = 0

@@ -28,6 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..rng import as_generator
+from .softmax import masked_softmax
+
 __all__ = ["quantize_onnx", "calibration_planes", "selfplay_states", "shard_planes"]
 
 
@@ -115,7 +118,7 @@ def shard_planes(paths, positions: int = 512, rng=None) -> np.ndarray:
     .npz shards, or folders searched recursively for shard_*.npz, newest last)."""
     from ..features import zero17
 
-    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    rng = as_generator(rng)
     files = []
     for path in ([paths] if isinstance(paths, (str, os.PathLike)) else list(paths)):
         path = Path(path)
@@ -149,7 +152,7 @@ def selfplay_states(policy_fn, size: int, history_length: int, games: int = 8, m
     from ..game import GameState, Rules
     from ..search import LeafBatch
 
-    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    rng = as_generator(rng)
     cap = max_moves if max_moves is not None else size * size
     running = [GameState(size, Rules(komi=komi)) for _ in range(games)]
     seen = []
@@ -174,9 +177,7 @@ def calibration_planes(evaluator, shards=None, positions: int = 256, games: int 
     """Input planes of `positions` self-play positions for `evaluator` (a NetworkEvaluator):
     from `shards` when given (zero17 evaluators), else from a quick self-play by `runner`
     (the float network: x -> (logits, values)), or by the evaluator itself."""
-    from .evaluators import masked_softmax
-
-    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    rng = as_generator(rng)
     if shards:
         if getattr(evaluator.model.config, "feature_set", None) != "zero17":
             raise ValueError("shards hold zero17 positions: they calibrate ZeroNet evaluators only")

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..coords import BLACK, EMPTY, neighbors
+from ..rng import as_generator
 from ._tree import LeafBatch, Tree, search_many
 from .config import MCTSConfig
 
@@ -137,7 +138,7 @@ class MCTS:
     def __init__(self, evaluator, config: MCTSConfig | None = None, rng=None, rollout_policy=None):
         self.evaluator = evaluator
         self.config = config or MCTSConfig()
-        self.rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+        self.rng = as_generator(rng)
         self.rollout_policy = rollout_policy
         self.history_length = int(getattr(evaluator, "history_length", 1))
         self._tree: Tree | None = None

@@ -24,6 +24,7 @@ import importlib
 import os
 import pickle
 import select
+import signal
 import struct
 import subprocess
 import sys
@@ -237,6 +238,7 @@ class RootParallelAgent:
             self.close()
             raise
         self.budget = self.main.budget
+        self.weights = getattr(self.main, "weights", None)
         self.seconds = self.budget.seconds
         self.config = self.main.config
         self.mcts = RootParallelSearch(self.main.mcts, self._helpers)
@@ -249,6 +251,10 @@ class RootParallelAgent:
     def reset(self) -> None:
         self.mcts.reset()
         self.last_result = None
+
+    def settings(self) -> dict:
+        """The settings of this process's agent (every helper's are the same)."""
+        return {**self.main.settings(), "workers": self.workers}
 
     def search(self, game, clock: float | None = None, callback=None,
                callback_interval: float = 0.1) -> SearchResult:
@@ -282,12 +288,20 @@ class RootParallelAgent:
             pass
 
 
+class _ParentGone(Exception):
+    """The parent's end of a pipe has closed: it has exited (a GUI's SIGTERM, a crash)."""
+
+
 def _stop_requested(fd: int) -> bool:
-    """Whether a request waits on the pipe (the parent sends only "stop" during a search)."""
+    """Whether a request waits on the pipe (the parent sends only "stop" during a search);
+    _ParentGone when the pipe has closed."""
     ready, _, _ = select.select([fd], [], [], 0)
     if not ready:
         return False
-    message = _read(fd)
+    try:
+        message = _read(fd)
+    except EOFError:
+        raise _ParentGone() from None
     return message[0] == "stop"
 
 
@@ -324,14 +338,22 @@ def _search_until_stopped(agent, fd: int, game, seconds, simulations) -> SearchR
 
 def _serve() -> None:
     """A helper's loop: build the agent, then answer search / reset requests until told to
-    close or stdin ends. Replies go to the original stdout; anything printed goes to stderr."""
+    close or stdin ends. Replies go to the original stdout; anything printed goes to stderr.
+    When the parent goes away (its pipes close, even in the middle of a search) the helper
+    exits at once and quietly: the stderr it shares with the parent is a GUI's console.
+    Ctrl-C reaches the whole process group; the parent handles it and the helper then sees
+    its pipes close, so the helper ignores SIGINT."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     requests = os.dup(0)
     replies = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     sys.stdout = sys.stderr
 
     def reply(kind, value=None):
-        _write(replies, (kind, value))
+        try:
+            _write(replies, (kind, value))
+        except (BrokenPipeError, OSError):
+            raise _ParentGone() from None
 
     agent = None
     while True:
@@ -355,9 +377,18 @@ def _serve() -> None:
                 return
             else:
                 reply("error", f"unknown request {message[0]!r}")
+        except _ParentGone:
+            return
         except Exception as exc:  # noqa: BLE001 - reported to the parent, which raises it
-            reply("error", f"{type(exc).__name__}: {exc}")
+            try:
+                reply("error", f"{type(exc).__name__}: {exc}")
+            except _ParentGone:
+                return
 
 
 if __name__ == "__main__":
     _serve()
+    # a reply left in the buffer of a closed pipe would be flushed at exit and print
+    # "Exception ignored ... BrokenPipeError": leave without flushing it
+    sys.stderr.flush()
+    os._exit(0)

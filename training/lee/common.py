@@ -10,13 +10,13 @@ from pathlib import Path
 
 import numpy as np
 
-from selfplay.records import atomic_write_bytes
+from goengine.progress import progress_bar
+
+from goengine.fileio import atomic_write_bytes
 
 
 def write_json(path, data) -> None:
-    atomic_write_bytes(Path(path), (json.dumps(data, indent=2) + "\n").encode())
-
-
+    atomic_write_bytes(Path(path), (json.dumps(data, indent=2) + "\n").encode(), make_parents=True)
 def read_json(path, default=None):
     path = Path(path)
     if not path.is_file():
@@ -57,22 +57,7 @@ def set_rng_state(rng: np.random.Generator, state: dict) -> None:
     rng.bit_generator.state = state
 
 
-class _NoBar:
-    def update(self, n=1):
-        pass
-
-    def set_postfix(self, *a, **k):
-        pass
-
-    def close(self):
-        pass
-
-
-def bar(total: int, desc: str, enabled: bool = True, initial: int = 0):
-    if not enabled:
-        return _NoBar()
-    from tqdm import tqdm
-    return tqdm(total=total, desc=desc, initial=initial, leave=False, dynamic_ncols=True)
+bar = progress_bar  # the Lee stages' name for it
 
 
 def train_steps(folder, model, optimizer, rng: np.random.Generator, steps: int, step_fn, *,
@@ -99,8 +84,7 @@ def train_steps(folder, model, optimizer, rng: np.random.Generator, steps: int, 
         atomic_torch_save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
                            "rng": rng_state(rng), "step": step, "losses": losses}, path)
         rows = "".join(f"{i + 1},{l:.6f}\n" for i, l in enumerate(losses))
-        atomic_write_bytes(folder / "train_log.csv", ("step,loss\n" + rows).encode())
-
+        atomic_write_bytes(folder / "train_log.csv", ("step,loss\n" + rows).encode(), make_parents=True)
     pbar = bar(steps, desc, progress, initial=min(step, steps))
     model.train()
     while step < steps:

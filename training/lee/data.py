@@ -16,7 +16,7 @@ A shard (``shard_00000.npz``) holds S positions of one board size; array names s
     komi        float32 (S,)    the game's komi
     game        int64 (S,)      index of the game within the data set (held-out splits are by game)
 
-A shard is written to a temporary name and renamed (selfplay.records.atomic_write_bytes).
+A shard is written to a temporary name and renamed (goengine.fileio.atomic_write_bytes).
 `board_of` rebuilds the Cython Board of a sample (stones and ko), `load_expert` reads a folder.
 """
 from __future__ import annotations
@@ -28,7 +28,7 @@ import numpy as np
 
 from goengine._board import Board
 from goengine.coords import BLACK, WHITE
-from selfplay.records import atomic_write_bytes
+from goengine.fileio import atomic_write_bytes
 
 EXPERT_SCHEMA = 1
 LAST_MOVES = 8
@@ -97,9 +97,7 @@ class SampleBuffer:
     def write(self, path) -> Path:
         buffer = io.BytesIO()
         np.savez_compressed(buffer, **self.arrays())
-        return atomic_write_bytes(path, buffer.getvalue())
-
-
+        return atomic_write_bytes(path, buffer.getvalue(), make_parents=True)
 def read_expert_shard(path) -> dict:
     path = Path(path)
     try:

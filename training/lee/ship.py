@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 from goengine.models import load, save
-from selfplay.records import atomic_write_bytes
+from goengine.fileio import atomic_write_bytes
 
 from ..ship import card_tail
 from .common import read_json
@@ -107,9 +107,9 @@ def main(argv=None) -> int:
         print(f"shipped {folder / STAGES[stage]} -> {target} ({target.stat().st_size:,} bytes)")
     manifest = {"policy": f"{args.name}-{args.policy}.pt", "value": f"{args.name}-value.pt",
                 "rollout": f"{args.name}-rollout.pt"}
-    atomic_write_bytes(out / f"{args.name}.json", (json.dumps(manifest, indent=2) + "\n").encode())
+    atomic_write_bytes(out / f"{args.name}.json", (json.dumps(manifest, indent=2) + "\n").encode(), make_parents=True)
     card = model_card(args.name, runs, Path(args.data) if args.data else None, args.policy, args.strength)
-    atomic_write_bytes(out / f"{args.name}.md", card.encode())
+    atomic_write_bytes(out / f"{args.name}.md", card.encode(), make_parents=True)
     print(f"manifest {out / (args.name + '.json')}, card {out / (args.name + '.md')}")
     return 0
 

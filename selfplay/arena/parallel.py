@@ -37,7 +37,9 @@ from gtp.client import GtpClientError
 import gtp.kind  # noqa: F401  (registers the gtp: kind)
 from goengine.agents import AGENT_KINDS, AgentSpec
 
-from .errors import ArenaError, SpecError
+from ..errors import ArenaError, SpecError
+from .match import AgentPool, play_scheduled_game
+from .results import GameResult
 
 __all__ = ["play_parallel"]
 
@@ -55,7 +57,6 @@ def play_parallel(specs: Sequence[AgentSpec], pending: Sequence, out, config, *,
     failed (it may raise to stop the run)."""
     if not pending:
         return
-    from .arena import GameResult
     context = multiprocessing.get_context("spawn")
     jobs = max(1, min(int(config.jobs), len(pending)))
     tasks = context.Queue()
@@ -130,7 +131,6 @@ def _worker_main(setup: dict, number: int, tasks, done) -> None:
     """A worker process: play the games it is given until it gets None."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    from .arena import AgentPool, play_scheduled_game
     for module in setup["modules"]:
         try:
             importlib.import_module(module)
