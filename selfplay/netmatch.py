@@ -1,8 +1,8 @@
 """Matches between two network evaluators, many games at once (gating).
 
-Every game is searched by the MCTS of the side to move; at each step the games are grouped by
-which network moves, and each group's trees are searched together, so every evaluator call
-is one batch. Colours alternate: game i has `a` as black when i is even.
+Every game is searched by the MCTS of the side to move; at each step the game loop groups the
+games by which network moves, and each group's trees are searched together, so every
+evaluator call is one batch. Colours alternate: game i has `a` as black when i is even.
 """
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from dataclasses import dataclass
 
 from goengine.coords import BLACK, WHITE
 from goengine.game import GameState, Rules
+from goengine.gameloop import LoopGame, SearchPlayer, play_games, winner
 from goengine.rng import as_generator
-from goengine.search import MCTS, RESIGN, MCTSConfig, search_games
+from goengine.search import MCTSConfig
 
 
 @dataclass
@@ -30,37 +31,15 @@ class MatchGame:
 def play_net_match(eval_a, eval_b, games: int, config: MCTSConfig, size: int = 9, komi: float = 7.5,
                    rng=None, parallel: int = 16, skip=(), max_moves: int | None = None):
     """Yield MatchGame results for games 0 .. games-1, except the indices in `skip` (games
-    already played), as they finish (not in index order: games run in parallel)."""
+    already played), as they finish (not in index order: games run in parallel), through
+    the game loop (goengine/gameloop.py: its move cap unless `max_moves`)."""
     rng = as_generator(rng)
-    cap = max_moves if max_moves is not None else 2 * size * size
+    a, b = SearchPlayer(eval_a, config, rng), SearchPlayer(eval_b, config, rng)
     done = set(skip)
-    pending = [i for i in range(games) if i not in done]
-    live = []
-    while pending or live:
-        while pending and len(live) < parallel:
-            i = pending.pop(0)
-            a_color = BLACK if i % 2 == 0 else WHITE
-            game = GameState(size, Rules(komi=komi))
-            searchers = {a_color: MCTS(eval_a, config, rng=rng), (3 - a_color): MCTS(eval_b, config, rng=rng)}
-            live.append((i, a_color, game, searchers))
-        for color in (BLACK, WHITE):
-            group = [entry for entry in live if entry[2].to_play == color and not entry[2].is_over()]
-            for evaluator in (eval_a, eval_b):
-                sub = [e for e in group if e[3][color].evaluator is evaluator]
-                if not sub:
-                    continue
-                results = search_games([e[3][color] for e in sub], [e[2] for e in sub], config.num_simulations)
-                for (i, a_color, game, searchers), result in zip(sub, results):
-                    action = searchers[color].choose(result, game)
-                    if action == RESIGN:
-                        game.resign(color)
-                    else:
-                        game.play(action)
-        still = []
-        for entry in live:
-            i, a_color, game, _ = entry
-            if game.is_over() or game.move_number >= cap:
-                yield MatchGame(i, a_color, game.winner(), game.move_number, game.result())
-            else:
-                still.append(entry)
-        live = still
+    entries = (LoopGame(GameState(size, Rules(komi=komi)),
+                        {BLACK: a, WHITE: b} if i % 2 == 0 else {BLACK: b, WHITE: a}, key=i, cap=max_moves)
+               for i in range(games) if i not in done)
+    for entry in play_games(entries, parallel):
+        game = entry.game
+        a_color = BLACK if entry.key % 2 == 0 else WHITE
+        yield MatchGame(entry.key, a_color, winner(entry), game.move_number, entry.result or game.result())

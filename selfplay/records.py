@@ -30,15 +30,10 @@ from pathlib import Path
 
 import numpy as np
 
-from goengine.fileio import atomic_write_bytes as _atomic_write_bytes
-
-
-def atomic_write_bytes(path, data: bytes):
-    """Atomic write inside a run folder (its subfolders are made as needed)."""
-    return _atomic_write_bytes(path, data, make_parents=True)
+from goengine.features.zero import HISTORY
+from goengine.fileio import atomic_write_bytes
 
 SHARD_SCHEMA = 1
-HISTORY = 8
 
 
 class ShardError(ValueError):
@@ -104,7 +99,7 @@ def write_shard(path, games: list[GameSamples], komi: float, generation: int = 0
         arrays["meta"] = np.array(json.dumps(meta))  # a str array: loads without pickle
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **arrays)
-    return atomic_write_bytes(path, buffer.getvalue())
+    return atomic_write_bytes(path, buffer.getvalue(), make_parents=True)
 
 
 REQUIRED = ("schema", "size", "komi", "stones", "to_play", "pi", "z", "full_search", "game")

@@ -5,9 +5,10 @@
         finished.samples, finished.record, finished.would_resign
 
 Each move of each game is one MCTS (AlphaGo Zero's self-play: root Dirichlet noise, visit
-temperature for the first moves, then the most visited move), and the trees of all running
-games are searched together by `search_games`, so every evaluator call holds up to
-parallel_games * leaves_per_batch positions.
+temperature for the first moves, then the most visited move), and the game loop
+(goengine/gameloop.py) gives the trees of all running games to one player that searches
+them together, so every evaluator call holds up to parallel_games * leaves_per_batch
+positions.
 
 Resignation: a player resigns when the root value and its best move's Q fall below
 `resign_threshold`; a share `resign_playthrough` of games never resigns and records who
@@ -25,9 +26,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from goengine.coords import BLACK, EMPTY, WHITE
+from goengine.features.zero import HISTORY
 from goengine.game import GameState, Rules
+from goengine.gameloop import LoopGame, SearchPlayer, game_record, play_games, winner
 from goengine.rng import as_generator
-from goengine.search import MCTS, MCTSConfig, search_games
+from goengine.search import MCTS, RESIGN, MCTSConfig
+from goengine.search.mcts import below_resign_threshold
 from goengine.sgf import GameRecord
 
 from .records import GameSamples
@@ -66,7 +70,9 @@ class SelfPlayConfig:
     max_moves: int | None = None
     """Move cap of a game (None: 2 * N^2); a capped game is scored as it stands."""
 
-    def mcts_config(self) -> MCTSConfig:
+    def mcts_config(self, resign: bool = False) -> MCTSConfig:
+        """The search of a self-play move; ``resign``: MCTS.choose resigns at
+        ``resign_threshold`` (play-through games do not)."""
         return MCTSConfig.selfplay(
             self.size,
             num_simulations=self.simulations,
@@ -76,7 +82,8 @@ class SelfPlayConfig:
             dirichlet_alpha=self.dirichlet_alpha,
             temperature_moves=(self.temperature_moves if self.temperature_moves is not None
                                else max(1, self.size * self.size // 8)),
-            resign_threshold=None,  # the worker resigns itself, to keep play-through games
+            resign_threshold=self.resign_threshold if resign else None,
+            resign_min_moves=0,
         )
 
 
@@ -101,14 +108,48 @@ class FinishedGame:
 
 @dataclass
 class _Slot:
-    game: GameState
     mcts: MCTS
     samples: GameSamples
     playthrough: bool
     would_resign: int = EMPTY
     resigned: bool = False
-    names: tuple = field(default=("black", "white"))
     min_values: list = field(default_factory=lambda: [1.0, 1.0])
+
+
+class _SelfPlaySearch(SearchPlayer):
+    """Both sides of every self-play game: one tree per game (the slot's), all of them in
+    each network batch, playout-cap randomisation, and the training sample of each move."""
+
+    def __init__(self, worker: "SelfPlayWorker"):
+        super().__init__(worker.evaluator, worker.config.mcts_config(), worker.rng)
+        self.worker = worker
+
+    def searcher(self, entry: LoopGame) -> MCTS:
+        return entry.data.mcts
+
+    def choose(self, entries: list[LoopGame]) -> list[int]:
+        cfg, rng = self.worker.config, self.worker.rng
+        if cfg.playout_cap:
+            full = rng.random(len(entries)) < cfg.full_search_prob
+        else:
+            full = np.ones(len(entries), dtype=bool)
+        results = self.search(entries, np.where(full, cfg.simulations, cfg.cheap_simulations))
+        self.worker.positions_searched += int(sum(r.simulations for r in results))
+        actions = []
+        for entry, result, is_full in zip(entries, results, full):
+            slot, game = entry.data, entry.game
+            me = game.to_play
+            slot.samples.add(game.recent_stones(HISTORY), me, result.pi, bool(is_full))
+            if result.moves:
+                value = max(result.root_value, result.moves[0].q)
+                slot.min_values[me - 1] = min(slot.min_values[me - 1], float(value))
+            if (slot.playthrough and slot.would_resign == EMPTY
+                    and below_resign_threshold(result, cfg.resign_threshold)):
+                slot.would_resign = me
+            action = slot.mcts.choose(result, game)  # resigns unless a play-through game
+            slot.resigned = action == RESIGN
+            actions.append(action)
+        return actions
 
 
 class SelfPlayWorker:
@@ -119,62 +160,26 @@ class SelfPlayWorker:
         self.name = name
         self.positions_searched = 0
 
-    def _new_slot(self) -> _Slot:
+    def _new_game(self, player: _SelfPlaySearch) -> LoopGame:
         cfg = self.config
-        game = GameState(cfg.size, Rules(komi=cfg.komi))
-        mcts = MCTS(self.evaluator, cfg.mcts_config(), rng=self.rng)
         playthrough = cfg.resign_threshold is None or self.rng.random() < cfg.resign_playthrough
-        return _Slot(game, mcts, GameSamples(cfg.size), playthrough)
+        config = cfg.mcts_config(resign=not playthrough)
+        slot = _Slot(MCTS(self.evaluator, config, rng=self.rng), GameSamples(cfg.size), playthrough)
+        return LoopGame(GameState(cfg.size, Rules(komi=cfg.komi)), {BLACK: player, WHITE: player},
+                        cap=cfg.max_moves, data=slot, names=(self.name, self.name))
 
     def play(self, num_games: int):
         """Yield FinishedGame objects until `num_games` games have finished."""
-        cfg = self.config
-        cap = cfg.max_moves if cfg.max_moves is not None else 2 * cfg.size * cfg.size
-        slots: list[_Slot] = []
-        started = 0
-        while started < num_games or slots:
-            while started < num_games and len(slots) < cfg.parallel_games:
-                slots.append(self._new_slot())
-                started += 1
-            if cfg.playout_cap:
-                full = self.rng.random(len(slots)) < cfg.full_search_prob
-            else:
-                full = np.ones(len(slots), dtype=bool)
-            sims = np.where(full, cfg.simulations, cfg.cheap_simulations)
-            results = search_games([s.mcts for s in slots], [s.game for s in slots], sims)
-            self.positions_searched += int(sum(r.simulations for r in results))
-            still: list[_Slot] = []
-            for slot, result, is_full in zip(slots, results, full):
-                game = slot.game
-                me = game.to_play
-                slot.samples.add(game.recent_stones(8), me, result.pi, bool(is_full))
-                if result.moves:
-                    value = max(result.root_value, result.moves[0].q)
-                    slot.min_values[me - 1] = min(slot.min_values[me - 1], float(value))
-                losing = (cfg.resign_threshold is not None and result.moves
-                          and result.root_value < cfg.resign_threshold
-                          and result.moves[0].q < cfg.resign_threshold)
-                if losing and slot.playthrough:
-                    if slot.would_resign == EMPTY:
-                        slot.would_resign = me
-                    losing = False
-                if losing:
-                    game.resign(me)
-                    slot.resigned = True
-                else:
-                    game.play(slot.mcts.choose(result, game))
-                if game.is_over() or game.move_number >= cap:
-                    yield self._finish(slot)
-                else:
-                    still.append(slot)
-            slots = still
+        player = _SelfPlaySearch(self)
+        games = (self._new_game(player) for _ in range(num_games))
+        for entry in play_games(games, self.config.parallel_games):
+            yield self._finish(entry)
 
-    def _finish(self, slot: _Slot) -> FinishedGame:
-        game = slot.game
-        winner = game.winner()
-        slot.samples.finish(winner)
-        record = GameRecord.from_game(game, black_name=self.name, white_name=self.name)
-        return FinishedGame(slot.samples, record, winner, game.move_number, slot.resigned,
+    def _finish(self, entry: LoopGame) -> FinishedGame:
+        slot, game = entry.data, entry.game
+        won = winner(entry)
+        slot.samples.finish(won)
+        return FinishedGame(slot.samples, game_record(entry), won, game.move_number, slot.resigned,
                             slot.playthrough, slot.would_resign, tuple(slot.min_values))
 
 

@@ -67,7 +67,7 @@ def main(argv=None) -> int:
     import torch
 
     from goengine.models import CheckpointError, PolicyValueEvaluator, load
-    from goengine.search import MCTSConfig
+    from .zero import ZeroConfig, gating_search
 
     torch.set_num_threads(args.threads)
     paths = [Path(p) for p in args.networks]
@@ -98,7 +98,7 @@ def main(argv=None) -> int:
 
     rows = play_games(pairs, args.games, work / "games.jsonl", model_for=lambda i: models[i],
                       evaluator_for=evaluator_for,
-                      mcfg=MCTSConfig(num_simulations=args.simulations, leaves_per_batch=4, temperature_moves=4),
+                      mcfg=gating_search(ZeroConfig(gating_simulations=args.simulations)),
                       size=size, komi=args.komi, seed_base=args.seed * 7717, name=names.get, log=log)
     ratings = rate([r for r in rows if (r["a"], r["b"]) in set(pairs)], list(range(n)))
     games_at, total = {}, 0

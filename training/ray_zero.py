@@ -23,8 +23,9 @@ import math
 import os
 import time
 
+from goengine.fileio import atomic_write_bytes
 from selfplay.ray_backend import ActorPool
-from selfplay.records import atomic_write_bytes, list_shards
+from selfplay.records import list_shards
 from selfplay.worker import brief_stats
 
 
@@ -128,7 +129,7 @@ class RayBackend:
         if missing:
             path = run.gating_path(g)
             path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write_bytes(path, "".join(json.dumps(r) + "\n" for r in results).encode())
+            atomic_write_bytes(path, "".join(json.dumps(r) + "\n" for r in results).encode(), make_parents=True)
             candidate = self.pool.broadcast(f"candidate:{g}", load(run.candidate_path(g), kind="zero"))
             best = self.pool.broadcast(run.state["best"], run.best_model().cpu())
             self.pool.retain({candidate.version, best.version})

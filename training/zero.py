@@ -38,9 +38,11 @@ from goengine.models.backends import set_threads
 from goengine.models.checkpoint import atomic_torch_save
 from goengine.models.checkpoint import read as read_checkpoint
 from goengine.models.evaluators import PolicyValueEvaluator
+from goengine.progress import progress_bar
 from goengine.search import MCTSConfig
 from selfplay.netmatch import play_net_match
-from selfplay.records import atomic_write_bytes, list_shards, read_shard
+from goengine.fileio import atomic_write_bytes
+from selfplay.records import list_shards, read_shard
 from selfplay.worker import SelfPlayConfig, SelfPlayWorker, brief_stats, calibrate_resign_threshold
 
 from .datasets import ReplayWindow
@@ -99,6 +101,12 @@ class ZeroConfig:
     gating_threshold: float = 0.55
     """Win rate the candidate needs against the best to be promoted."""
     gating_simulations: int = 32
+    """Simulations per move of each gating game's search."""
+    gating_leaves_per_batch: int = 4
+    """Leaves per game per network call in gating (16 games at once fill a batch anyway)."""
+    gating_temperature_moves: int = 4
+    """Opening moves of a gating game played in proportion to visits, so that the games of a
+    match differ (after them, the most visited move)."""
     anchor: str = ""
     """An arena agent spec the best network plays every `anchor_every` generations
     (training/anchor.py), e.g. "gtp:gnugo --mode gtp --level 1"; empty: no anchor checks."""
@@ -128,6 +136,13 @@ class ZeroConfig:
         data["selfplay"] = SelfPlayConfig(**data["selfplay"])
         data["lr_drops"] = tuple(data["lr_drops"])
         return cls(**data)
+
+
+def gating_search(config: ZeroConfig) -> MCTSConfig:
+    """The search of a gating game (also the Elo matches of training/zero_elo.py and
+    training/lineage_elo.py): the config's gating settings, no noise, resignation off."""
+    return MCTSConfig(num_simulations=config.gating_simulations, leaves_per_batch=config.gating_leaves_per_batch,
+                      temperature_moves=config.gating_temperature_moves)
 
 
 PRESETS = {
@@ -189,7 +204,7 @@ def learning_rate(cfg: ZeroConfig, g: int, step: int) -> float:
 
 
 def _write_json(path: Path, data) -> None:
-    atomic_write_bytes(path, (json.dumps(data, indent=2) + "\n").encode())
+    atomic_write_bytes(path, (json.dumps(data, indent=2) + "\n").encode(), make_parents=True)
 
 
 def _device(name: str) -> torch.device:
@@ -333,7 +348,7 @@ class ZeroRun:
         chosen = newest_shards(self.config.window_seed, self.config.window_samples, size=self.config.size)
         self.seed_dir().mkdir(parents=True, exist_ok=True)
         for k, path in enumerate(chosen):
-            atomic_write_bytes(self.seed_dir() / f"seed_{k:05d}.npz", path.read_bytes())
+            atomic_write_bytes(self.seed_dir() / f"seed_{k:05d}.npz", path.read_bytes(), make_parents=True)
         for stale in list_shards(self.seed_dir())[len(chosen):]:  # from a start killed midway
             stale.unlink()
         samples = sum(read_shard(p)["z"].shape[0] for p in list_shards(self.seed_dir()))
@@ -560,7 +575,7 @@ class ZeroRun:
         self._append_stats(g, "gating", row)
 
     def gating_config(self) -> MCTSConfig:
-        return MCTSConfig(num_simulations=self.config.gating_simulations, leaves_per_batch=4, temperature_moves=4)
+        return gating_search(self.config)
 
     def gate(self, g: int) -> tuple[bool, float]:
         cfg = self.config
@@ -577,7 +592,7 @@ class ZeroRun:
             path = self.gating_path(g)
             path.parent.mkdir(parents=True, exist_ok=True)
             # rewrite the complete lines only, dropping a torn one
-            atomic_write_bytes(path, "".join(json.dumps(r) + "\n" for r in results).encode())
+            atomic_write_bytes(path, "".join(json.dumps(r) + "\n" for r in results).encode(), make_parents=True)
             since = time.monotonic()
             candidate = load(self.candidate_path(g), kind="zero").to(self.device)
             best = self.best_model()
@@ -641,16 +656,4 @@ class ZeroRun:
         return last or (self.state["history"][-1] if self.state["history"] else {})
 
 
-class _NoBar:
-    def update(self, n=1):
-        pass
-
-    def close(self):
-        pass
-
-
-def _bar(total: int, desc: str, enabled: bool, initial: int = 0):
-    if not enabled:
-        return _NoBar()
-    from tqdm import tqdm
-    return tqdm(total=total, desc=desc, initial=initial, leave=False, dynamic_ncols=True)
+_bar = progress_bar  # the name ddp.py and ray_zero.py import

@@ -15,7 +15,7 @@ from .builders import (
 from .kinds import BACKENDS, MCTS_VISITS, NETWORK_VISITS, SYMMETRIES, ZERO_PLAY_SEARCH
 from .spec import (
     AGENT_KINDS, AgentContext, AgentKind, AgentSpec, Option, SpecError, agent_digests, check_agent_spec,
-    make_agent, parse_agent_spec, register_agent_kind, resolved_options,
+    make_agent, parse_agent_spec, register_agent_kind, resolved_options, spec_board_sizes,
 )
 
 __all__ = [
@@ -25,5 +25,5 @@ __all__ = [
     "zero_agent_with_workers", "BACKENDS", "MCTS_VISITS", "NETWORK_VISITS", "SYMMETRIES",
     "ZERO_PLAY_SEARCH", "AGENT_KINDS", "AgentContext", "AgentKind", "AgentSpec", "Option", "SpecError",
     "agent_digests", "check_agent_spec", "make_agent", "parse_agent_spec", "register_agent_kind",
-    "resolved_options",
+    "resolved_options", "spec_board_sizes",
 ]

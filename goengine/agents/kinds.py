@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 
+from ..checkpoint_info import board_size
 from ..inference import BACKENDS
 from .base import RandomAgent, SearchBudget
 from .spec import (
@@ -175,6 +176,7 @@ ZERO_PLAY_SEARCH = {"mix_lambda": ZERO_OPTIONS["lambda"].default, "mix_ramp": ZE
 @register_agent_kind(
     "zero", options=ZERO_OPTIONS, reusable=True, searches=True, has_policy=True,
     check=lambda options: network_weights(options, "zero"),
+    board_sizes=lambda options: (board_size(network_weights(options, "zero")),),
     files=lambda options: [network_weights(options, "zero")],
     help="AlphaGo Zero: PUCT search over a ZeroNet (default: the shipped 9x9 network), with "
          "random rollouts mixed into the leaf values late in the game (lambda=1, ramp=0.7; "
@@ -184,7 +186,9 @@ def _zero_agent(options, context, stream):
     from .builders import zero_agent_with_workers
     weights = network_weights(options, "zero")
     budget = search_budget(options, NETWORK_VISITS)
-    threads = _set_torch_threads(context.threads)
+    # root-parallel processes share the machine: one thread each unless told otherwise;
+    # zero_agent sets (or chooses) torch's threads in each process
+    threads = context.threads or (1 if options["workers"] > 1 else 0)
     agent = zero_agent_with_workers(
         options["workers"], rng=_rng(options, context, stream), weights=weights,
         simulations=options["visits"] or NETWORK_VISITS, budget=budget, symmetries=options["symmetries"],
@@ -236,6 +240,7 @@ def _lee_files(options: dict) -> list[str]:
         "expansion": Option(positive_int, None, "visits before a leaf is expanded (default 8)")},
     reusable=True, searches=True, has_policy=True,
     check=lambda options: _lee_parts(_lee_manifest(options)), files=_lee_files,
+    board_sizes=lambda options: (board_size(_lee_parts(_lee_manifest(options))["policy"]),),
     help="AlphaGo Lee: policy-and-value MCTS with rollouts (default: the shipped 9x9 networks)",
     example="lee:weights=runs/lee/lee.json,visits=200")
 def _lee_agent(options, context, stream):
@@ -259,6 +264,7 @@ def _lee_agent(options, context, stream):
         "seed": Option(_int, None, "seed of this agent alone")},
     reusable=True, has_policy=True,
     check=lambda options: network_weights(options, "policy"),
+    board_sizes=lambda options: (board_size(network_weights(options, "policy")),),
     files=lambda options: [network_weights(options, "policy")],
     help="a network's raw policy without search",
     example="policy:weights=runs/lee/sl.pt")

@@ -32,7 +32,7 @@ from ..errors import SpecError
 
 __all__ = ["AGENT_KINDS", "AgentContext", "AgentKind", "AgentSpec", "Option", "SpecError",
            "agent_digests", "check_agent_spec", "make_agent", "parse_agent_spec",
-           "register_agent_kind", "resolved_options"]
+           "register_agent_kind", "resolved_options", "spec_board_sizes"]
 
 
 @dataclass(frozen=True)
@@ -95,6 +95,9 @@ class AgentKind:
     """Its agents search (``agent.mcts``): the GTP engine's analysis commands work."""
     has_policy: bool = False
     """Its agents have a raw network policy (``agent.policy``)."""
+    board_sizes: Callable[[dict], tuple] | None = None
+    """``board_sizes(options)``: the sizes the agent plays, read from its files without
+    building it (None: every size)."""
 
     def describe_options(self) -> str:
         """One line per option: name, default, meaning."""
@@ -112,7 +115,8 @@ def register_agent_kind(name: str, *, options: dict | None = None, raw: bool = F
                         reusable: bool = False, help: str = "", example: str = "",
                         check: Callable[[dict], None] | None = None,
                         files: Callable[[dict], list] | None = None,
-                        searches: bool = False, has_policy: bool = False):
+                        searches: bool = False, has_policy: bool = False,
+                        board_sizes: Callable[[dict], tuple] | None = None):
     """Decorator: register ``factory(options: dict, context: AgentContext, stream: tuple)``
     under ``name``. ``options`` maps each accepted option to an ``Option`` (or a bare
     converter from its text); the factory gets every option, unset ones at their default.
@@ -127,7 +131,8 @@ def register_agent_kind(name: str, *, options: dict | None = None, raw: bool = F
 
     def add(factory):
         AGENT_KINDS[name] = AgentKind(name, factory, declared, raw, reusable, help,
-                                      example or name, check, files, searches, has_policy)
+                                      example or name, check, files, searches, has_policy,
+                                      board_sizes)
         return factory
     return add
 
@@ -273,6 +278,19 @@ def check_agent_spec(spec: AgentSpec | str) -> AgentSpec:
         except (TypeError, ValueError, OSError) as exc:
             raise SpecError(f"agent spec {spec.text!r}: {exc}") from None
     return spec
+
+
+def spec_board_sizes(spec: AgentSpec | str) -> tuple | None:
+    """The board sizes the spec's agent plays (its network's), None for any; read from its
+    files without building it or importing torch. SpecError when they cannot be read."""
+    spec = parse_agent_spec(spec) if isinstance(spec, str) else spec
+    kind = AGENT_KINDS[spec.kind]
+    if kind.board_sizes is None:
+        return None
+    try:
+        return tuple(kind.board_sizes(resolved_options(spec)))
+    except (TypeError, ValueError, OSError) as exc:
+        raise SpecError(f"agent spec {spec.text!r}: {exc}") from None
 
 
 def agent_digests(spec: AgentSpec | str) -> dict:

@@ -146,29 +146,36 @@ def shard_planes(paths, positions: int = 512, rng=None) -> np.ndarray:
 
 def selfplay_states(policy_fn, size: int, history_length: int, games: int = 8, max_moves: int | None = None,
                     rng=None, komi: float = 7.5):
-    """GameStates met in `games` quick self-play games played together, each move sampled
-    from `policy_fn(batch) -> priors (n, N*N+1)` over legal moves; yields nothing per move in
-    Python beyond the batch call. Returns the list of (copied) states, every ply of every game."""
+    """GameStates met in `games` quick self-play games played together on the game loop
+    (goengine/gameloop.py), each move sampled from `policy_fn(batch) -> priors (n, N*N+1)`
+    over legal moves, one call per move of all games. Returns the list of (copied) states,
+    every ply of every game."""
+    from ..coords import BLACK, WHITE
     from ..game import GameState, Rules
+    from ..gameloop import LoopGame, play_games
     from ..search import LeafBatch
 
     rng = as_generator(rng)
-    cap = max_moves if max_moves is not None else size * size
-    running = [GameState(size, Rules(komi=komi)) for _ in range(games)]
     seen = []
-    while running:
-        seen.extend(g.copy() for g in running)
-        batch = LeafBatch.from_states(running, history_length)
-        priors = np.asarray(policy_fn(batch), dtype=np.float64)
-        still = []
-        for game, p in zip(running, priors):
-            legal = game.legal_mask().astype(np.float64)
-            p = p * legal
-            p = p / p.sum() if p.sum() > 0 else legal / legal.sum()
-            game.play(int(rng.choice(p.size, p=p)))
-            if not game.is_over() and game.move_number < cap:
-                still.append(game)
-        running = still
+
+    class Sampler:
+        def choose(self, entries):
+            running = [entry.game for entry in entries]
+            seen.extend(g.copy() for g in running)
+            priors = np.asarray(policy_fn(LeafBatch.from_states(running, history_length)), dtype=np.float64)
+            actions = []
+            for game, p in zip(running, priors):
+                legal = game.legal_mask().astype(np.float64)
+                p = p * legal
+                p = p / p.sum() if p.sum() > 0 else legal / legal.sum()
+                actions.append(int(rng.choice(p.size, p=p)))
+            return actions
+
+    sampler = Sampler()
+    entries = [LoopGame(GameState(size, Rules(komi=komi)), {BLACK: sampler, WHITE: sampler}, cap=max_moves)
+               for _ in range(games)]
+    for _ in play_games(entries, parallel=games):
+        pass
     return seen
 
 

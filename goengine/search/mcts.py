@@ -300,9 +300,7 @@ class MCTS:
         if not result.moves:
             return n
         min_moves = n // 4 if cfg.resign_min_moves is None else cfg.resign_min_moves
-        if (cfg.resign_threshold is not None and game.move_number >= min_moves
-                and result.root_value < cfg.resign_threshold
-                and result.moves[0].q < cfg.resign_threshold):
+        if game.move_number >= min_moves and below_resign_threshold(result, cfg.resign_threshold):
             return RESIGN
         if should_pass(game, cfg):
             return n
@@ -313,6 +311,14 @@ class MCTS:
             if total > 0:
                 return int(self.rng.choice(len(weights), p=weights / total))
         return result.best
+
+
+def below_resign_threshold(result: SearchResult, threshold: float | None) -> bool:
+    """The resignation test: the root's value and its best move's Q, from the side to move,
+    are both below ``threshold`` (None: never). MCTS.choose resigns on it; self-play's
+    play-through games record who would have."""
+    return (threshold is not None and bool(result.moves) and result.root_value < threshold
+            and result.moves[0].q < threshold)
 
 
 def search_games(searchers, games, simulations, leaves_per_batch: int | None = None,

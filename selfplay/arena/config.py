@@ -9,9 +9,9 @@ from dataclasses import asdict, dataclass
 
 from goengine.agents import AgentContext
 from goengine.game import SUPERKO_KINDS, Rules
+from goengine.gameloop import move_cap
 
 from ..elo import SPRT
-from ..game_runner import default_move_cap
 
 
 RESULTS_FILE = "results.jsonl"
@@ -96,7 +96,7 @@ class ArenaConfig:
         folders made before they existed keep their rules)."""
         rules = {"size": self.size, "komi": float(self.komi), "superko": self.superko,
                  "max_moves": self.max_moves if self.max_moves is not None
-                 else default_move_cap(self.size)}
+                 else move_cap(self.size)}
         if self.opening_moves:
             rules["opening_moves"] = self.opening_moves
         return rules

@@ -17,6 +17,8 @@ from goengine.fileio import atomic_write_bytes
 
 def write_json(path, data) -> None:
     atomic_write_bytes(Path(path), (json.dumps(data, indent=2) + "\n").encode(), make_parents=True)
+
+
 def read_json(path, default=None):
     path = Path(path)
     if not path.is_file():
@@ -85,6 +87,7 @@ def train_steps(folder, model, optimizer, rng: np.random.Generator, steps: int, 
                            "rng": rng_state(rng), "step": step, "losses": losses}, path)
         rows = "".join(f"{i + 1},{l:.6f}\n" for i, l in enumerate(losses))
         atomic_write_bytes(folder / "train_log.csv", ("step,loss\n" + rows).encode(), make_parents=True)
+
     pbar = bar(steps, desc, progress, initial=min(step, steps))
     model.train()
     while step < steps:

@@ -98,6 +98,8 @@ class SampleBuffer:
         buffer = io.BytesIO()
         np.savez_compressed(buffer, **self.arrays())
         return atomic_write_bytes(path, buffer.getvalue(), make_parents=True)
+
+
 def read_expert_shard(path) -> dict:
     path = Path(path)
     try:

@@ -1,6 +1,6 @@
 """Batched games between policy networks (the RL stage's self-play, its evaluation, and the
-value stage's data): every game of a batch in which the same network is to move is advanced
-by one network call on all of them (lee48 planes, NCHW)."""
+value stage's data) on the game loop: every game of a batch in which the same network is to
+move is advanced by one network call on all of them (lee48 planes, NCHW)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from goengine.coords import BLACK, WHITE
+from goengine.gameloop import LoopGame, play_games
 
 
 def sensible_mask(game, no_eye_fill: bool = True) -> np.ndarray:
@@ -50,46 +51,62 @@ class Trajectory:
     actions: list = field(default_factory=list)
 
 
+class _PolicyPlayer:
+    """A PolicyNet as a game-loop player: one forward pass over all its games, each move
+    sampled from the policy, the moves of the recorded colour kept as the game's Trajectory."""
+
+    def __init__(self, model, rng: np.random.Generator, no_eye_fill: bool):
+        self.model, self.rng, self.no_eye_fill = model, rng, no_eye_fill
+
+    def choose(self, entries):
+        planes, probs = policy_probs(self.model, [e.game for e in entries], self.no_eye_fill)
+        actions = []
+        for k, entry in enumerate(entries):
+            a = int(self.rng.choice(probs.shape[1], p=probs[k]))
+            trajectory, color = entry.data
+            if trajectory is not None and color == entry.game.to_play:
+                trajectory.planes.append(planes[k])
+                trajectory.actions.append(a)
+            actions.append(a)
+        return actions
+
+
+class _CallablePlayer:
+    """A callable(game, rng) -> action as a game-loop player."""
+
+    def __init__(self, fn, rng: np.random.Generator):
+        self.fn, self.rng = fn, rng
+
+    def choose(self, entries):
+        return [self.fn(entry.game, self.rng) for entry in entries]
+
+
 def play_batch(players: dict, games, rng: np.random.Generator, max_moves: int, record_color=None,
                no_eye_fill: bool = True, move_hook=None):
     """Advance `games` (GameStates) to their end or `max_moves`, the side to move of game i
     being played by `players[i][colour]` (a PolicyNet, or a callable(game, rng) -> action),
-    each move sampled from the network's policy. `record_color[i]` (optional) names the colour
+    each move sampled from the network's policy, through the game loop (goengine/gameloop.py:
+    the games of one network in one batch). `record_color[i]` (optional) names the colour
     whose moves are kept as a Trajectory. `move_hook(i, game)` may return an action to play
     instead (the value stage's random move). Returns the trajectories (None where not kept)."""
     caps = list(max_moves) if np.ndim(max_moves) else [max_moves] * len(games)
     trajectories = [Trajectory() if record_color is not None and record_color[i] else None
                     for i in range(len(games))]
-    while True:
-        live = [i for i, g in enumerate(games) if not g.is_over() and g.move_number < caps[i]]
-        if not live:
-            return trajectories
-        groups: dict[int, list[int]] = {}
-        forced = {}
-        for i in live:
-            if move_hook is not None:
-                a = move_hook(i, games[i])
-                if a is not None:
-                    forced[i] = a
-                    continue
-            groups.setdefault(id(players[i][games[i].to_play]), []).append(i)
-        for i, a in forced.items():
-            games[i].play(a)
-        for idxs in groups.values():
-            player = players[idxs[0]][games[idxs[0]].to_play]
-            sub = [games[i] for i in idxs]
-            if callable(player) and not hasattr(player, "forward"):
-                for i, g in zip(idxs, sub):
-                    g.play(player(g, rng))
-                continue
-            planes, probs = policy_probs(player, sub, no_eye_fill)
-            for k, (i, g) in enumerate(zip(idxs, sub)):
-                a = int(rng.choice(probs.shape[1], p=probs[k]))
-                t = trajectories[i]
-                if t is not None and record_color[i] == g.to_play:
-                    t.planes.append(planes[k])
-                    t.actions.append(a)
-                g.play(a)
+    wrapped: dict[int, object] = {}
+
+    def player(p):
+        if id(p) not in wrapped:
+            plays_itself = callable(p) and not hasattr(p, "forward")
+            wrapped[id(p)] = _CallablePlayer(p, rng) if plays_itself else _PolicyPlayer(p, rng, no_eye_fill)
+        return wrapped[id(p)]
+
+    entries = [LoopGame(g, {c: player(players[i][c]) for c in (BLACK, WHITE)}, key=i, cap=caps[i],
+                        data=(trajectories[i], record_color[i] if record_color is not None else None))
+               for i, g in enumerate(games)]
+    forced = None if move_hook is None else (lambda entry: move_hook(entry.key, entry.game))
+    for _ in play_games(entries, parallel=len(entries), forced_move=forced):
+        pass
+    return trajectories
 
 
 def match(model_a, model_b, games: int, size: int, komi: float, rng, max_moves: int) -> float:
