@@ -27,8 +27,9 @@ reply text (or None for an empty reply), raises ``GtpCommandError`` for a ``?`` 
 returns a ``Stream`` for a streamed reply.
 
 Input is read by a thread into a queue (``InputReader``), so that a long computation can
-ask ``input_pending()`` and stop when the next command arrives (lz-analyze). Only the
-protocol goes to the output stream; logs go to stderr through ``logging``.
+ask ``input_pending()`` and stop when the next command arrives (lz-analyze), and a genmove
+can ask ``quit_pending()`` and cut its search short when ``quit`` or the end of input
+arrives. Only the protocol goes to the output stream; logs go to stderr through ``logging``.
 """
 from __future__ import annotations
 
@@ -255,6 +256,11 @@ class GtpEngine:
             return bool(self.interrupt_check())
         return self._reader is not None and self._reader.pending()
 
+    def quit_pending(self) -> bool:
+        """Whether ``quit`` or the end of input has arrived while a command runs: a genmove
+        polls this and stops its search, since the GUI will not wait for the move."""
+        return self._reader is not None and self._reader.closing.is_set()
+
     def _find(self, name: str) -> _Handler | None:
         return self._handlers.get(name) or self._handlers.get(name.lower())
 
@@ -424,6 +430,9 @@ class InputReader:
     def __init__(self, stream):
         self._queue: queue.Queue = queue.Queue()
         self._stream = stream
+        self.closing = threading.Event()
+        """Set as soon as a ``quit`` command or the end of input is read (GtpEngine's
+        ``quit_pending``), while earlier commands may still be waiting in the queue."""
         try:
             self._fd = stream.fileno()
         except (AttributeError, OSError, ValueError):
@@ -455,11 +464,15 @@ class InputReader:
             log.warning("stopped reading input: %s", exc)
         finally:
             self._queue.put(_EOF)
+            self.closing.set()
 
     def _put(self, raw: bytes) -> None:
         line = raw.decode("utf-8", errors="replace")
         if preprocess(line) is not None:
             self._queue.put(line)
+            cmd = parse_command(line)
+            if cmd is not None and cmd.name.lower() == "quit":
+                self.closing.set()
 
     def pending(self) -> bool:
         return not self._queue.empty()

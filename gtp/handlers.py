@@ -78,6 +78,10 @@ __all__ = ["GoEngine", "format_score", "free_handicap_points", "KGS_RULES"]
 
 log = logging.getLogger("gtp")
 
+QUIT_POLL = 0.05
+"""Seconds between a genmove search's looks for quit or the end of input (each look builds
+the partial result, so not every few simulations)."""
+
 KGS_RULES = {
     # kgs-rules name -> (superko, suicide); scoring is by area under all of them
     "chinese": ("positional", False),
@@ -276,14 +280,17 @@ class GoEngine(GtpEngine):
                     line = analysis.lz_info_line(partial, self.size)
                     if line:
                         emit(line)
-                return False
+                # quit or the end of input stops the search: the GUI will not wait for it
+                return self.quit_pending()
 
-            callback = progress if emit is not None and interval > 0 else None
+            analysing = emit is not None and interval > 0
             seconds = self.agent.budget.for_move(clock)[1]
             if forced:
                 self.agent.reset()
             try:
-                action = int(self.agent.select_move(game, clock, callback, max(0.01, interval)))
+                action = int(self.agent.select_move(game, clock, progress,
+                                                    max(0.01, interval) if analysing
+                                                    else QUIT_POLL))
                 result = self.last_result = self.agent.last_result
             finally:
                 if forced:

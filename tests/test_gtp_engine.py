@@ -294,6 +294,54 @@ def test_input_reader_counts_only_commands():
         assert reader.get(timeout=5) is None  # the end stays the end
 
 
+@pytest.mark.parametrize("ending", ["quit", "end of input"])
+def test_quit_or_end_of_input_stops_a_genmove_search(ending):
+    # a GUI that quits, or closes the pipe, during a genmove does not wait for the search
+    # (issue 30, item 15): a 10 s budget stops within 0.05 s; the bound is generous
+    engine = GoEngine("mcts", PlayerOptions(seed=1, visits=10**8, time_per_move=10.0))
+    r, w = os.pipe()
+    out = io.StringIO()
+    with os.fdopen(r, "rb") as rf, os.fdopen(w, "wb") as wf:
+        served = threading.Thread(target=engine.run, args=(rf, out), daemon=True)
+        served.start()
+        wf.write(b"genmove b\n")
+        wf.flush()
+        time.sleep(0.5)  # the search is running
+        sent = time.monotonic()
+        if ending == "quit":
+            wf.write(b"quit\n")
+            wf.flush()
+        else:
+            wf.close()
+        served.join(timeout=30)
+        stopped_after = time.monotonic() - sent
+    assert not served.is_alive()
+    assert stopped_after < 2.5, stopped_after
+    move, _, rest = out.getvalue().partition("\n\n")
+    assert from_gtp(move.removeprefix("= "), 9) in range(82)  # the best move so far
+    assert rest == ("= \n\n" if ending == "quit" else "")
+    assert engine.last_result.simulations > 0 and engine.game.move_number == 1
+
+
+def test_other_commands_do_not_cut_a_genmove_short():
+    # only quit and the end of input stop a genmove; a pipelined command waits for it
+    engine = GoEngine("mcts", PlayerOptions(seed=1, visits=10**8, time_per_move=1.0))
+    r, w = os.pipe()
+    out = io.StringIO()
+    with os.fdopen(r, "rb") as rf, os.fdopen(w, "wb") as wf:
+        served = threading.Thread(target=engine.run, args=(rf, out), daemon=True)
+        served.start()
+        wf.write(b"genmove b\nname\n")
+        wf.flush()
+        deadline = time.monotonic() + 30
+        while not out.getvalue().endswith("= goengine\n\n") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        wf.close()
+        served.join(timeout=30)
+    assert out.getvalue().endswith("\n\n= goengine\n\n")
+    assert engine.last_result.elapsed >= 0.9  # the whole second of its budget
+
+
 # ----------------------------------------------------------------------------- admin commands
 def test_admin_commands(rand):
     assert ok(rand, "protocol_version") == "2"

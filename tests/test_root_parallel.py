@@ -1,4 +1,6 @@
 """Root parallelism: several processes search one position and their roots are merged."""
+import os
+
 import numpy as np
 import pytest
 
@@ -126,3 +128,55 @@ def test_gtp_zero_engine_with_workers_plays_analyses_and_stops_its_helpers():
     assert helper.wait(timeout=10) == 0
     with pytest.raises(ValueError, match="--agent mcts takes no --workers .it is for --agent zero only"):
         check_options("mcts", PlayerOptions(workers=2))
+
+
+PARENT = """
+import sys
+from goengine.game import GameState
+from goengine.search.root_parallel import RootParallelAgent
+agent = RootParallelAgent("goengine.agents:pure_mcts_agent", dict(simulations=10**8, seconds=60),
+                          workers=2, seeds=[1, 2])
+print(agent._helpers[0].proc.pid, flush=True)
+agent.select_move(GameState(9))
+"""
+
+
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGKILL"])
+def test_helpers_exit_quietly_when_the_parent_is_killed_during_a_search(sig):
+    # a GUI stops goengine-gtp --workers 2 with SIGTERM while it searches: the helper sees
+    # its pipes close and exits without a traceback on the stderr it shares with the
+    # parent (issue 30, item 15)
+    import signal
+    import subprocess
+    import sys
+    import time
+    parent = subprocess.Popen([sys.executable, "-c", PARENT], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        helper = int(parent.stdout.readline())
+        time.sleep(0.5)  # both processes search
+        parent.send_signal(getattr(signal, sig))
+        # stderr ends when every process holding it has exited: the helper too
+        _, err = parent.communicate(timeout=60)
+    finally:
+        parent.kill()
+    assert err == "", err
+    deadline = time.monotonic() + 10  # its files close a moment before it is a zombie
+    while not _exited(helper) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert _exited(helper)
+
+
+def _exited(pid: int) -> bool:
+    """Whether process ``pid`` has ended (gone, or a zombie nobody has reaped yet)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+    except OSError:  # no /proc: ask the kernel
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        return False
