@@ -124,7 +124,7 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     from goengine.models import ZeroNet, zero_config
-    from training.zero import preset
+    from training.zero_config import preset
     changes = {"selfplay": {"simulations": args.simulations}} if args.simulations else {}
     cfg = preset(args.preset, **changes)
     if hasattr(cfg, "inference"):

@@ -54,3 +54,13 @@ cdef int rng_below(uint64_t* state, int n) noexcept nogil
 cdef class Board:
     cdef board_t b
     cdef int _pt(self, action) except -1
+
+
+cdef inline bint touches_chain(const board_t* b, int p, int h, int color) noexcept nogil:
+    """Whether the point p is adjacent to a stone of the chain with head h (one definition
+    for the board and the feature extractors, inlined in both)."""
+    cdef int W = b.W
+    return ((b.color[p - W] == color and b.head[p - W] == h)
+            or (b.color[p + W] == color and b.head[p + W] == h)
+            or (b.color[p - 1] == color and b.head[p - 1] == h)
+            or (b.color[p + 1] == color and b.head[p + 1] == h))

@@ -129,15 +129,6 @@ cdef void board_init(board_t* b, int size) noexcept nogil:
             _add_empty(b, pt)
 
 
-cdef inline bint _touches(const board_t* b, int p, int h, int color) noexcept nogil:
-    """Whether the empty point p is adjacent to a stone of the chain with head h."""
-    cdef int W = b.W
-    return ((b.color[p - W] == color and b.head[p - W] == h)
-            or (b.color[p + W] == color and b.head[p + W] == h)
-            or (b.color[p - 1] == color and b.head[p - 1] == h)
-            or (b.color[p + 1] == color and b.head[p + 1] == h))
-
-
 cdef int _count_libs(const board_t* b, int h) noexcept nogil:
     """Recount the liberties of the chain with head h (marks each liberty once)."""
     cdef uint8_t mark[MAX_PTS]
@@ -343,7 +334,7 @@ cdef int board_play(board_t* b, int pt, int color) noexcept nogil:
         add = 0
         for i in range(4):
             n = pt + d[i]
-            if b.color[n] == EMPTY and not _touches(b, n, root, color):
+            if b.color[n] == EMPTY and not touches_chain(b, n, root, color):
                 add += 1
         b.libs[root] += add
         b.head[pt] = <int16_t>root

@@ -74,3 +74,21 @@ def keep_csv_rows(path: str | os.PathLike, keep) -> None:
                         if line.strip() and keep(line.rstrip("\r\n").split(","))]
     if kept != lines:
         atomic_write_bytes(path, "".join(kept).encode())
+
+
+def read_jsonl(path: str | os.PathLike, stop_at_bad_line: bool = False) -> list:
+    """The JSON values of a JSON-lines log, [] when it does not exist. A line that does not
+    parse (the torn last line a kill leaves) is skipped, or ends the reading with
+    `stop_at_bad_line` (logs whose lines are games to replay from there)."""
+    import json
+    path = Path(path)
+    if not path.exists():
+        return []
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            if stop_at_bad_line:
+                break
+    return rows

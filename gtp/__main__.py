@@ -18,7 +18,7 @@ import sys
 
 from goengine.coords import MAX_SIZE, MIN_SIZE
 
-from goengine.agents import AGENT_KINDS, BACKENDS, MCTS_VISITS, NETWORK_VISITS
+from goengine.agents import AGENT_KINDS, BACKENDS, MCTS_VISITS, NETWORK_VISITS, spec_board_sizes
 
 from .players import PlayerOptions, check_options
 
@@ -143,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def engine_from_args(args: argparse.Namespace):
+def engine_from_args(args: argparse.Namespace, background: bool = False):
     """The GoEngine the parsed arguments describe (ValueError for a bad combination)."""
     from .handlers import GoEngine
     from .timecontrol import TimeConfig
@@ -154,7 +154,14 @@ def engine_from_args(args: argparse.Namespace):
                             backend=args.backend, rollout_lambda=args.rollout_lambda,
                             rollout_ramp=args.rollout_ramp)
     spec = check_options(args.agent, options, args.resign_threshold)
-    return GoEngine(spec, options.without_flags(), time_config=TimeConfig(lag=args.lag))
+    sizes = spec_board_sizes(spec)
+    if sizes and args.size not in sizes:
+        played = ", ".join(f"{n}x{n}" for n in sizes)
+        raise ValueError(f"--agent {spec.text} plays {played} (its networks' size); --size "
+                         f"{args.size} is not one of them")
+    # the agent (networks, torch) loads in the background: the first commands are answered at once
+    return GoEngine(spec, options.without_flags(), time_config=TimeConfig(lag=args.lag),
+                    background=background)
 
 
 def main(argv=None) -> int:
@@ -164,7 +171,7 @@ def main(argv=None) -> int:
         stream=sys.stderr, format="%(name)s: %(message)s",
         level=logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO)
     try:
-        engine = engine_from_args(args)
+        engine = engine_from_args(args, background=True)
     except (ValueError, OSError) as exc:
         parser.exit(2, f"{parser.prog}: error: {exc}\n")
     # only the protocol goes to stdout: anything else printed by mistake lands on stderr
@@ -173,11 +180,15 @@ def main(argv=None) -> int:
     logging.getLogger("gtp").info("goengine %s ready: --agent %s", engine.engine_version,
                                   args.agent)
     try:
-        return engine.run(sys.stdin, protocol_out)
+        status = engine.run(sys.stdin, protocol_out)
     except KeyboardInterrupt:
         return 130
     finally:
         sys.stdout = protocol_out
+    error = engine.agent_error()  # an agent that could not be built (a damaged network)
+    if error is not None:
+        parser.exit(2, f"{parser.prog}: error: {error}\n")
+    return status
 
 
 if __name__ == "__main__":

@@ -52,6 +52,7 @@ disputed end on KGS, ``kgs-genmove_cleanup``).
 from __future__ import annotations
 
 import logging
+import threading
 import time
 
 import numpy as np
@@ -81,6 +82,10 @@ log = logging.getLogger("gtp")
 QUIT_POLL = 0.05
 """Seconds between a genmove search's looks for quit or the end of input (each look builds
 the partial result, so not every few simulations)."""
+
+SEARCH_COMMANDS = ("lz-analyze", "lz-genmove_analyze", "goengine-visit_heatmap", "goengine-winrate",
+                   "goengine-pv")
+"""Commands that need the agent's search: listed only for an agent that has one."""
 
 KGS_RULES = {
     # kgs-rules name -> (superko, suicide); scoring is by area under all of them
@@ -139,6 +144,9 @@ class GoEngine(GtpEngine):
     the agent's context). ``resign_threshold``: resign when the side to move's win rate
     (root and best move) is below it, from move N*N/4 on (the spec's ``resign=2W-1``);
     None never resigns; ``...`` keeps the spec's (the kinds' default: 0.05).
+    ``background``: build the agent (load its networks, import torch) in a thread, so that
+    the first commands (protocol_version, name, list_commands) are answered at once; a
+    command that needs the agent waits for it.
     """
 
     engine_name = "goengine"
@@ -147,13 +155,21 @@ class GoEngine(GtpEngine):
     def __init__(self, agent: str = "mcts", options: PlayerOptions | None = None, *,
                  resign_threshold=...,
                  status_config: StatusConfig | None = None,
-                 time_config: TimeConfig | None = None):
+                 time_config: TimeConfig | None = None, background: bool = False):
         super().__init__()
         self.options = options or PlayerOptions()
         self.spec = agent_spec(agent, self.options, resign_threshold)
         self.agent_name = self.spec.kind
         self.agent_kind = AGENT_KINDS[self.spec.kind]
-        self.agent = make_agent(self.spec, self.options.context())
+        self._agent = None
+        self._agent_error: Exception | None = None
+        self._loader: threading.Thread | None = None
+        if background:
+            self._loader = threading.Thread(target=self._build_agent, name="goengine-agent-loader",
+                                            daemon=True)
+            self._loader.start()
+        else:
+            self._agent = make_agent(self.spec, self.options.context())
         self.status_config = status_config or StatusConfig(
             seed=0 if self.options.seed is None else self.options.seed)
         self.size = check_size(self.options.size)
@@ -169,9 +185,33 @@ class GoEngine(GtpEngine):
         self.last_result = None
         """The SearchResult of the last search (genmove, analysis), for tests and logs."""
 
+    def _build_agent(self) -> None:
+        try:
+            self._agent = make_agent(self.spec, self.options.context())
+        except Exception as exc:  # noqa: BLE001 - reported by the first command that needs it
+            self._agent_error = exc
+
+    @property
+    def agent(self):
+        """The agent (built in the background: waits for it; a failed build is a GTP error)."""
+        if self._agent is None and self._loader is not None:
+            self._loader.join()
+            if self._agent_error is not None:
+                raise GtpCommandError(f"the agent could not be built: {self._agent_error}")
+        return self._agent
+
+    def agent_error(self) -> Exception | None:
+        """Why the agent could not be built in the background (None: it was, or is built
+        in the foreground); waits for the build."""
+        if self._loader is not None:
+            self._loader.join()
+        return self._agent_error
+
     def close(self) -> None:
         """Stop the agent's helper processes, if it has any (``--workers``)."""
-        close = getattr(self.agent, "close", None)
+        if self._loader is not None:
+            self._loader.join()
+        close = getattr(self._agent, "close", None)
         if close is not None:
             close()
 
@@ -179,6 +219,24 @@ class GoEngine(GtpEngine):
     @property
     def mcts(self):
         return getattr(self.agent, "mcts", None)
+
+    def _searches(self) -> bool:
+        """Whether the agent searches, from its kind while it is still being built."""
+        if self._agent is None and self._loader is not None and self._loader.is_alive():
+            return self.agent_kind.searches
+        return self.mcts is not None
+
+    @property
+    def commands(self) -> list[str]:
+        """The listed commands less the search's analysis when the agent does not search."""
+        listed = super().commands
+        if self._searches():
+            return listed
+        return [name for name in listed if name not in SEARCH_COMMANDS]
+
+    def cmd_known_command(self, command_name: str) -> str:
+        return "true" if command_name in self.commands or (
+            self._find(command_name) is not None and command_name not in SEARCH_COMMANDS) else "false"
 
     def _parse_vertex(self, token: str) -> int:
         return from_gtp(token, self.size)
@@ -220,7 +278,8 @@ class GoEngine(GtpEngine):
     def _require_mcts(self, what: str):
         mcts = self.mcts
         if mcts is None:
-            raise GtpCommandError(f"{what} needs a search agent (--agent mcts); "
+            kinds = sorted(name for name, kind in AGENT_KINDS.items() if kind.searches)
+            raise GtpCommandError(f"{what} needs a search agent (--agent {', '.join(kinds)}); "
                                   f"--agent {self.agent_name} does not search")
         return mcts
 

@@ -44,7 +44,7 @@ from .arena import (
     run_arena,
     summarize,
 )
-from .elo import SPRT
+from .sprt import SPRT
 
 SUBCOMMANDS = ("run", "agents", "table", "ladder", "report", "review")
 

@@ -32,7 +32,7 @@ from selfplay.arena import (
     schedule_games,
 )
 from selfplay.cli import main as arena_main
-from selfplay.elo import SPRT
+from selfplay.sprt import SPRT
 from selfplay.game_runner import play_game
 
 REQUIRE_ENV = "GOENGINE_REQUIRE_GNUGO"

@@ -319,7 +319,7 @@ def test_prune_subcommand_fine_tunes_and_writes_an_ordinary_checkpoint(shards, t
 
 def test_gtp_and_train_take_a_backend_option():
     from gtp.__main__ import build_parser
-    from training.zero import ZeroConfig
+    from training.zero_config import ZeroConfig
 
     assert build_parser().parse_args(["--agent", "zero", "--backend", "onnx"]).backend == "onnx"
     assert build_parser().parse_args([]).backend is None  # unset: the zero kind's default

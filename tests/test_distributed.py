@@ -20,7 +20,8 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from selfplay.records import list_shards, read_shard  # noqa: E402
-from training.zero import ZeroConfig, ZeroRun, preset  # noqa: E402
+from training.zero import ZeroRun  # noqa: E402
+from training.zero_config import ZeroConfig, preset  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 torch.set_num_threads(1)
@@ -123,7 +124,8 @@ sys.path.insert(0, {root!r})
 import torch
 torch.set_num_threads(1)
 from training.ddp import Distributed
-from training.zero import ZeroRun, preset
+from training.zero import ZeroRun
+from training.zero_config import preset
 import training.ddp
 
 if os.environ.get("DIE_AFTER_PROGRESS"):  # a kill right after the first progress checkpoint

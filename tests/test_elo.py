@@ -1,4 +1,4 @@
-"""selfplay/elo.py: maximum-likelihood Elo against hand-computed cases, intervals, perfect
+"""selfplay/elo.py and sprt.py: maximum-likelihood Elo against hand-computed cases, intervals, perfect
 scores, and the SPRT on synthetic sequences."""
 from __future__ import annotations
 
@@ -10,12 +10,13 @@ import pytest
 
 from selfplay.elo import (
     ELO_PER_LOGIT,
-    SPRT,
     elo_from_score,
+    elo_from_winrate,
     expected_score,
     fit_elo,
     tally,
 )
+from selfplay.sprt import SPRT
 
 Z95 = 1.959963984540054
 CHI2_95 = Z95 * Z95
@@ -201,7 +202,7 @@ def test_sprt_bounds_and_bernoulli_llr():
                                               + 5 * math.log((1 - p1) / (1 - p0)))
     assert sprt.llr(0, 0, 0) == 0.0
     # the trinomial GSPRT with a vanishing draw count tends to the Bernoulli one
-    from selfplay.elo import _trinomial_loglik
+    from selfplay.sprt import _trinomial_loglik
     counts = [5, 0, 12]
     approx = _trinomial_loglik(counts, p1) - _trinomial_loglik(counts, p0)
     assert approx == pytest.approx(sprt.llr(12, 0, 5), abs=0.02)
@@ -240,3 +241,9 @@ def test_sprt_refuses_bad_parameters():
         SPRT(10, 10)
     with pytest.raises(ValueError, match="alpha"):
         SPRT(0, 10, alpha=0.7)
+
+
+def test_elo_from_winrate_is_elo_from_score_kept_finite():
+    assert elo_from_winrate(0.75) == pytest.approx(elo_from_score(0.75))
+    assert elo_from_winrate(1.0) == pytest.approx(elo_from_score(0.999))
+    assert elo_from_winrate(0.0) == pytest.approx(-elo_from_score(0.999))

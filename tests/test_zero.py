@@ -20,7 +20,8 @@ from selfplay.records import GameSamples, ShardError, list_shards, read_shard, w
 from selfplay.worker import (FinishedGame, SelfPlayConfig, SelfPlayWorker, calibrate_resign_threshold,  # noqa: E402
                              resignation_stats)
 from training.datasets import ReplayWindow  # noqa: E402
-from training.zero import ZeroRun, preset  # noqa: E402
+from training.zero import ZeroRun  # noqa: E402
+from training.zero_config import preset  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 torch.set_num_threads(1)
@@ -358,7 +359,8 @@ def test_training_loss_falls(tmp_path):
 DRIVER = """
 import sys, json
 sys.path.insert(0, {root!r})
-from training.zero import ZeroRun, preset
+from training.zero import ZeroRun
+from training.zero_config import preset
 cfg = preset("tiny", **json.loads({cfg!r}))
 ZeroRun({folder!r}, cfg, log=lambda *a: None, progress=False).run()
 """

@@ -13,7 +13,8 @@ from goengine.inference import BACKENDS
 
 
 def _zero(args) -> int:
-    from .zero import PRESETS, RUNTIME_FIELDS, ZeroConfig, ZeroRun, preset
+    from .zero import ZeroRun
+    from .zero_config import PRESETS, RUNTIME_FIELDS, ZeroConfig, preset
 
     if args.inference in ("local", "ray"):  # --backend ray before it meant inference
         print(f"goengine-train: --backend {args.inference} is now --cluster {args.inference} "

@@ -35,6 +35,7 @@ from torch import nn
 
 from goengine.models import save
 from goengine.models.checkpoint import atomic_torch_save
+from goengine.progress import progress_bar
 
 
 CONTROL_TIMEOUT = datetime.timedelta(days=7)
@@ -214,7 +215,7 @@ class Distributed:
 
     def _train(self, run, g: int) -> None:
         from .runfolder import writing
-        from .zero import _bar, learning_rate, zero_losses
+        from .zero import learning_rate, zero_losses
         cfg = run.config
         if cfg.batch_size < self.world:
             raise ValueError(f"batch_size {cfg.batch_size} is smaller than the {self.world} processes")
@@ -232,7 +233,7 @@ class Distributed:
             sync_batchnorm(model, cuda), device_ids=[self.local_rank] if cuda else None)
         log(f"[gen {g}] training on {len(window)} samples for {cfg.train_steps - step} steps, "
             f"{self.world} processes (DistributedDataParallel)")
-        bar = _bar(cfg.train_steps, f"gen {g} train x{self.world}", run.progress and main, initial=step)
+        bar = progress_bar(cfg.train_steps, f"gen {g} train x{self.world}", run.progress and main, initial=step)
         log_path = run.folder / "train_log.csv"
         log_file = writer = None
         if main:

@@ -67,7 +67,7 @@ def main(argv=None) -> int:
     import torch
 
     from goengine.models import CheckpointError, PolicyValueEvaluator, load
-    from .zero import ZeroConfig, gating_search
+    from .zero_config import ZeroConfig, gating_search
 
     torch.set_num_threads(args.threads)
     paths = [Path(p) for p in args.networks]

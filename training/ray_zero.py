@@ -24,6 +24,7 @@ import os
 import time
 
 from goengine.fileio import atomic_write_bytes
+from goengine.progress import progress_bar
 from selfplay.ray_backend import ActorPool
 from selfplay.records import list_shards
 from selfplay.worker import brief_stats
@@ -73,7 +74,6 @@ class RayBackend:
         return [plan[i:i + k] for i in range(0, len(plan), k)]
 
     def selfplay(self, run, g: int) -> None:
-        from .zero import _bar
         from .zero_stats import write_selfplay_shard
         cfg = run.config
         folder = run.selfplay_dir(g)
@@ -96,7 +96,7 @@ class RayBackend:
                            self.evaluator_options(run))))
         self.log(f"[gen {g}] self-play on {self.pool.workers} Ray workers: {remaining} games to play "
                  f"({done} on disk), {len(tasks)} tasks")
-        bar = _bar(remaining, f"gen {g} self-play (ray)", run.progress)
+        bar = progress_bar(remaining, f"gen {g} self-play (ray)", run.progress)
         replaced = self.pool.replaced
         since = time.monotonic()
         for group, result in self.pool.run(tasks):
@@ -119,7 +119,6 @@ class RayBackend:
     # ------------------------------------------------------------------ gating
     def gate(self, run, g: int) -> tuple[bool, float]:
         from goengine.models import load
-        from .zero import _bar
         cfg = run.config
         if not cfg.gating:
             return True, float("nan")
@@ -142,7 +141,7 @@ class RayBackend:
                      for i in range(0, len(missing), size)]
             self.log(f"[gen {g}] gating on {self.pool.workers} Ray workers: {len(missing)} games, "
                      f"candidate vs best")
-            bar = _bar(cfg.gating_games, f"gen {g} gating (ray)", run.progress, initial=len(results))
+            bar = progress_bar(cfg.gating_games, f"gen {g} gating (ray)", run.progress, initial=len(results))
             with open(path, "a") as f:
                 for _, games in self.pool.run(tasks):
                     for mg in games:

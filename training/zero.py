@@ -1,4 +1,5 @@
-"""The AlphaGo Zero loop: self-play -> train on a replay window -> gate -> promote, resumable.
+"""The AlphaGo Zero loop: self-play -> train on a replay window -> gate -> promote, resumable
+(its configuration and presets: training/zero_config.py).
 
     goengine-train zero --run runs/zero9 --preset tiny
 
@@ -25,14 +26,13 @@ import json
 import math
 import os
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from goengine.fileio import keep_csv_rows
+from goengine.fileio import atomic_write_bytes, keep_csv_rows, read_jsonl
 from goengine.models import ZeroNet, load, save, zero_config
 from goengine.models.backends import set_threads
 from goengine.models.checkpoint import atomic_torch_save
@@ -40,150 +40,15 @@ from goengine.models.checkpoint import read as read_checkpoint
 from goengine.models.evaluators import PolicyValueEvaluator
 from goengine.progress import progress_bar
 from goengine.search import MCTSConfig
+from selfplay.elo import elo_from_winrate
 from selfplay.netmatch import play_net_match
-from goengine.fileio import atomic_write_bytes
 from selfplay.records import list_shards, read_shard
 from selfplay.worker import SelfPlayConfig, SelfPlayWorker, brief_stats, calibrate_resign_threshold
 
 from .datasets import ReplayWindow
+from .zero_config import ZeroConfig, gating_search, resumed_config
 from .runfolder import append_line, lock_run_folder, remove_temporaries, writing
 from .zero_stats import selfplay_stats, write_selfplay_shard
-
-
-@dataclass(frozen=True)
-class ZeroConfig:
-    preset: str = "tiny"
-    """Name of the preset these values came from."""
-    size: int = 9
-    """Board size."""
-    komi: float = 7.5
-    net: str = "tiny"
-    """ZeroNet preset (goengine.models.ZERO_PRESETS)."""
-    initial_weights: str = ""
-    """Generation 0's network: empty for a random initialisation (AlphaGo Zero), or a ZeroNet
-    checkpoint to continue from (its architecture replaces `net`), e.g. the shipped network."""
-    window_seed: str = ""
-    """A run folder (or a folder of shards) whose newest self-play shards, up to window_samples,
-    are copied into this run's window_seed/ when it starts. They fill the replay window until
-    this run's own games push them out, so a run continued from `initial_weights` trains on
-    its parent's games from its first generation instead of on one generation's few samples.
-    They count as neither this run's games nor its self-play time."""
-    generations: int = 2
-    """Generations to run (a resumed run continues up to this number)."""
-    games_per_generation: int = 16
-    """Self-play games by the best network per generation."""
-    games_per_shard: int = 8
-    """Games written together in one shard (the unit lost when a run is killed)."""
-    selfplay: SelfPlayConfig = field(default_factory=SelfPlayConfig)
-    """Self-play settings (simulations, parallel games, noise, resignation, playout cap)."""
-    resign_target: float | None = 0.05
-    """Automatic resignation threshold (AlphaGo Zero): before each generation's self-play the
-    threshold becomes the highest one whose false-resignation rate in the newest play-through
-    games stays at or under this share; None keeps selfplay.resign_threshold fixed."""
-    window_samples: int = 20_000
-    """Replay window: the newest samples the trainer draws from."""
-    train_steps: int = 100
-    """SGD steps per generation."""
-    batch_size: int = 64
-    learning_rate: float = 0.02
-    """Initial SGD learning rate; divided by 10 at each of lr_drops."""
-    lr_drops: tuple = (0.5, 0.75)
-    """Fractions of the whole run's training steps (generations * train_steps) where the
-    learning rate drops, as in AlphaGo Zero's schedule over the run (not within a generation)."""
-    momentum: float = 0.9
-    weight_decay: float = 1e-4
-    """L2 regularisation (the c in AlphaGo Zero's loss)."""
-    checkpoint_every: int = 50
-    """Steps between progress checkpoints of the trainer."""
-    gating: bool = True
-    """Gate candidates (AlphaGo Zero) or promote every candidate (AlphaZero's continuous update)."""
-    gating_games: int = 10
-    gating_threshold: float = 0.55
-    """Win rate the candidate needs against the best to be promoted."""
-    gating_simulations: int = 32
-    """Simulations per move of each gating game's search."""
-    gating_leaves_per_batch: int = 4
-    """Leaves per game per network call in gating (16 games at once fill a batch anyway)."""
-    gating_temperature_moves: int = 4
-    """Opening moves of a gating game played in proportion to visits, so that the games of a
-    match differ (after them, the most visited move)."""
-    anchor: str = ""
-    """An arena agent spec the best network plays every `anchor_every` generations
-    (training/anchor.py), e.g. "gtp:gnugo --mode gtp --level 1"; empty: no anchor checks."""
-    anchor_every: int = 10
-    anchor_games: int = 20
-    anchor_visits: int = 400
-    """Visits per move of the run's network in anchor matches (a fixed count, so that checks
-    compare across machines and loads)."""
-    device: str = "auto"
-    """"auto" (CUDA when present), "cpu" or "cuda"."""
-    threads: int = 0
-    """torch CPU threads (0: torch's default)."""
-    inference: str = "auto"
-    """Inference back end of self-play and gating (goengine.models.backends): "auto" (the
-    fastest here: int8 ONNX Runtime on a CPU, fused torch on CUDA), "torch", "torch-fused",
-    "onnx" or "onnx-int8" (calibrated on the newest self-play shards of the run)."""
-    seed: int = 0
-
-    def to_json(self) -> dict:
-        data = dataclasses.asdict(self)
-        data["lr_drops"] = list(self.lr_drops)
-        return data
-
-    @classmethod
-    def from_json(cls, data: dict) -> "ZeroConfig":
-        data = dict(data)
-        data["selfplay"] = SelfPlayConfig(**data["selfplay"])
-        data["lr_drops"] = tuple(data["lr_drops"])
-        return cls(**data)
-
-
-def gating_search(config: ZeroConfig) -> MCTSConfig:
-    """The search of a gating game (also the Elo matches of training/zero_elo.py and
-    training/lineage_elo.py): the config's gating settings, no noise, resignation off."""
-    return MCTSConfig(num_simulations=config.gating_simulations, leaves_per_batch=config.gating_leaves_per_batch,
-                      temperature_moves=config.gating_temperature_moves)
-
-
-PRESETS = {
-    # minutes on a laptop CPU: a smoke run of the whole loop
-    "tiny": ZeroConfig(
-        preset="tiny", net="tiny", generations=2, games_per_generation=16, games_per_shard=8,
-        selfplay=SelfPlayConfig(size=9, parallel_games=16, simulations=32, leaves_per_batch=4),
-        train_steps=100, batch_size=64, gating_games=10, gating_simulations=32),
-    # hours on a CPU, faster on a GPU
-    "9x9": ZeroConfig(
-        preset="9x9", net="9x9", generations=50, games_per_generation=400, games_per_shard=50,
-        selfplay=SelfPlayConfig(size=9, parallel_games=64, simulations=200, leaves_per_batch=8,
-                                playout_cap=True, cheap_simulations=50, full_search_prob=0.25),
-        window_samples=250_000, train_steps=2000, batch_size=256, gating_games=40,
-        gating_simulations=200, checkpoint_every=200),
-    "19x19": ZeroConfig(
-        preset="19x19", size=19, net="19x19", generations=200, games_per_generation=2000,
-        games_per_shard=100,
-        selfplay=SelfPlayConfig(size=19, parallel_games=256, simulations=800, leaves_per_batch=8,
-                                playout_cap=True, cheap_simulations=100, full_search_prob=0.25),
-        window_samples=1_000_000, train_steps=4000, batch_size=512, gating_games=100,
-        gating_simulations=400, checkpoint_every=500),
-}
-
-
-def preset(name: str, **changes) -> ZeroConfig:
-    if name not in PRESETS:
-        raise ValueError(f"unknown preset {name!r}: choose from {sorted(PRESETS)}")
-    base = PRESETS[name]
-    sp = changes.pop("selfplay", {})
-    if sp:
-        changes["selfplay"] = dataclasses.replace(base.selfplay, **sp)
-    cfg = dataclasses.replace(base, **changes)
-    if cfg.selfplay.size != cfg.size:
-        cfg = dataclasses.replace(cfg, selfplay=dataclasses.replace(cfg.selfplay, size=cfg.size, komi=cfg.komi))
-    return cfg
-
-
-def elo_from_winrate(w: float) -> float:
-    w = min(max(w, 1e-3), 1 - 1e-3)
-    return -400.0 * math.log10(1.0 / w - 1.0)
 
 
 def zero_losses(model, x, pi, z, w):
@@ -222,30 +87,6 @@ def _check_sources(cfg: ZeroConfig) -> None:
     if cfg.window_seed:
         from .datasets import newest_shards
         newest_shards(cfg.window_seed, cfg.window_samples, size=cfg.size)
-
-
-RUNTIME_FIELDS = ("device", "threads", "inference", "anchor", "anchor_every", "anchor_games",
-                  "anchor_visits")
-"""ZeroConfig fields a resumed run may change: where and how it computes, and its checks
-against a fixed opponent, not what it trains. They apply to the resumed process only;
-config.json keeps the values the run started with."""
-
-
-def resumed_config(folder, stored: ZeroConfig, given: ZeroConfig) -> tuple[ZeroConfig, dict]:
-    """(config, runtime changes) of a run resumed with a config: `generations` may grow or
-    shrink (stored in config.json), the RUNTIME_FIELDS that differ come back as runtime
-    changes, and any other difference is a ValueError naming the fields, since a run's
-    games and training must come from one recipe."""
-    changed = [f.name for f in dataclasses.fields(ZeroConfig)
-               if getattr(given, f.name) != getattr(stored, f.name)]
-    fixed = [name for name in changed if name != "generations" and name not in RUNTIME_FIELDS]
-    if fixed:
-        shown = ", ".join(f"{name} ({getattr(stored, name)!r} in config.json, {getattr(given, name)!r} given)"
-                          for name in fixed)
-        raise ValueError(f"{folder} already holds a run and its config.json differs in {shown}; "
-                         f"resuming can change only generations and {', '.join(RUNTIME_FIELDS)}")
-    runtime = {name: getattr(given, name) for name in changed if name in RUNTIME_FIELDS}
-    return dataclasses.replace(stored, generations=given.generations), runtime
 
 
 class ZeroRun:
@@ -391,7 +232,7 @@ class ZeroRun:
         worker = SelfPlayWorker(self.evaluator(model, seed), sp, rng=seed, name=f"zero-gen{g}")
         remaining = cfg.games_per_generation - done
         self.log(f"[gen {g}] self-play: {remaining} games to play ({done} on disk)")
-        bar = _bar(remaining, f"gen {g} self-play", self.progress)
+        bar = progress_bar(remaining, f"gen {g} self-play", self.progress)
         chunk, played, evals = [], 0, 0
         since = time.monotonic()
         for game in worker.play(remaining):
@@ -428,18 +269,8 @@ class ZeroRun:
         return calibrate_resign_threshold(minima, self.config.resign_target, current=start)
 
     def _stats(self, stage: str) -> list[dict]:
-        path = self.folder / "stats.jsonl"
-        if not path.exists():
-            return []
-        rows = []
-        for line in path.read_text().splitlines():
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError:  # a torn last line after a kill
-                continue
-            if row.get("stage") == stage:
-                rows.append(row)
-        return rows
+        # a torn last line after a kill is skipped
+        return [row for row in read_jsonl(self.folder / "stats.jsonl") if row.get("stage") == stage]
 
     def _append_stats(self, g: int, stage: str, stats: dict) -> None:
         """Append generation g's row of `stage`, once: a stage ended again after a kill (its
@@ -505,7 +336,7 @@ class ZeroRun:
             self.log(f"[gen {g}] training resumes at step {step}")
         self._truncate_log(g, step)  # also at step 0: a kill before the first checkpoint
         self.log(f"[gen {g}] training on {len(window)} samples for {cfg.train_steps - step} steps")
-        bar = _bar(cfg.train_steps, f"gen {g} train", self.progress, initial=step)
+        bar = progress_bar(cfg.train_steps, f"gen {g} train", self.progress, initial=step)
         log_path = self.folder / "train_log.csv"
         new_log = not log_path.exists()
         with open(log_path, "a", newline="") as log_file:
@@ -552,16 +383,7 @@ class ZeroRun:
 
     # ------------------------------------------------------------------ stage 3: gating
     def _gating_results(self, g: int) -> list[dict]:
-        path = self.gating_path(g)
-        if not path.exists():
-            return []
-        out = []
-        for line in path.read_text().splitlines():
-            try:
-                out.append(json.loads(line))
-            except json.JSONDecodeError:
-                break  # a line torn by a kill: that game is replayed
-        return out
+        return read_jsonl(self.gating_path(g), stop_at_bad_line=True)  # a torn game is replayed
 
     def _gating_row(self, g: int) -> None:
         """Generation g's gating row, counted from its results file (every game of the match,
@@ -599,7 +421,7 @@ class ZeroRun:
             seed = cfg.seed * 31 + g
             mcfg = self.gating_config()
             self.log(f"[gen {g}] gating: {cfg.gating_games - len(results)} games, candidate vs best")
-            bar = _bar(cfg.gating_games, f"gen {g} gating", self.progress, initial=len(results))
+            bar = progress_bar(cfg.gating_games, f"gen {g} gating", self.progress, initial=len(results))
             with open(path, "a") as f:
                 for mg in play_net_match(self.evaluator(candidate, seed), self.evaluator(best, seed + 1),
                                          cfg.gating_games, mcfg, size=cfg.size, komi=cfg.komi, rng=seed,
@@ -656,4 +478,3 @@ class ZeroRun:
         return last or (self.state["history"][-1] if self.state["history"] else {})
 
 
-_bar = progress_bar  # the name ddp.py and ray_zero.py import

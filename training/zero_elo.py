@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from goengine.fileio import atomic_write_bytes
+from goengine.fileio import atomic_write_bytes, read_jsonl
 from selfplay.elo import fit_elo
 
 
@@ -43,11 +43,7 @@ def chosen(generations: list[int], every: int) -> list[int]:
 def games_before(run: Path) -> dict[int, int]:
     """Self-play games played before each generation's network existed (from stats.jsonl)."""
     per_gen: dict[int, int] = {}
-    for line in (run / "stats.jsonl").read_text().splitlines():
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
-            continue
+    for row in read_jsonl(run / "stats.jsonl"):
         if row.get("stage") == "selfplay":
             per_gen[row["generation"]] = row.get("games", 0)
     out, total = {}, 0
@@ -58,15 +54,7 @@ def games_before(run: Path) -> dict[int, int]:
 
 
 def _read_games(path: Path) -> list[dict]:
-    if not path.exists():
-        return []
-    rows = []
-    for line in path.read_text().splitlines():
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError:
-            break  # a line torn by a kill: that game is played again
-    return rows
+    return read_jsonl(path, stop_at_bad_line=True)  # a torn game is played again
 
 
 def play_pairs(run, pairs: list[tuple[int, int]], games: int, path: Path, log=print) -> list[dict]:

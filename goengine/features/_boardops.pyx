@@ -9,7 +9,7 @@ checks it against playing the move on a copy of the board.
 """
 from libc.string cimport memset
 
-from goengine._board cimport board_t, EMPTY, MAX_PTS
+from goengine._board cimport board_t, EMPTY, MAX_PTS, touches_chain
 
 
 cdef inline bint _in(int h, const int* arr, int k) noexcept nogil:
@@ -18,15 +18,6 @@ cdef inline bint _in(int h, const int* arr, int k) noexcept nogil:
         if arr[i] == h:
             return True
     return False
-
-
-cdef inline bint _touches(const board_t* b, int p, int h, int color) noexcept nogil:
-    """Whether the point p is adjacent to a stone of the chain with head h."""
-    cdef int W = b.W
-    return ((b.color[p - W] == color and b.head[p - W] == h)
-            or (b.color[p + W] == color and b.head[p + W] == h)
-            or (b.color[p - 1] == color and b.head[p - 1] == h)
-            or (b.color[p + 1] == color and b.head[p + 1] == h))
 
 
 cdef void marks_init(marks_t* m) noexcept nogil:
@@ -90,7 +81,7 @@ cdef void after_move(const board_t* b, int pt, int color, marks_t* m, after_t* o
         # touch the joined chain, plus that chain's liberties less pt itself
         for i in range(4):
             n = pt + d[i]
-            if b.color[n] == EMPTY and not (nf == 1 and _touches(b, n, fr[0], color)):
+            if b.color[n] == EMPTY and not (nf == 1 and touches_chain(b, n, fr[0], color)):
                 count += 1
         out.libs = count + (b.libs[fr[0]] - 1 if nf == 1 else 0)
         return

@@ -9,8 +9,8 @@ there), or on the back end that `backend` names: "torch" (eager, the default), "
 "random" (one random dihedral transform per position, as in AlphaGo Zero's search) or "all"
 (the mean over the 8 transforms). The cache maps a position's input planes (history and side
 to move included) to its outputs, least recently used first out; it keys them by a 128-bit
-BLAKE2 digest of the planes, not by the planes themselves (5.5 kB per 9x9 zero17 position:
-200,000 entries held 1.2 GB); zero17's key digests the stone history it is made from, with
+BLAKE2 digest of the planes, not by the planes themselves (docs/inference.md has the memory
+this saves); zero17's key digests the stone history it is made from, with
 the side to move as the digest's personalisation, which gives the same key for the same
 planes at a tenth of the bytes hashed.
 """
@@ -34,9 +34,9 @@ from .softmax import masked_softmax
 def flush_denormals() -> bool:
     """Have this thread's CPU arithmetic treat subnormal floats (below about 1.2e-38) as zero
     (x86 FTZ/DAZ, torch.set_flush_denormal). Trained networks produce such tiny activations,
-    and on Intel CPUs every operation on one takes a slow microcode path: the shipped Lee
-    policy net took 186 ms for a batch of 8 with them and 6 ms without, the same moves either
-    way. Leela Zero and KataGo flush them too. Returns whether the CPU supports it."""
+    and on Intel CPUs every operation on one takes a slow microcode path (docs/inference.md:
+    thirty times slower for the shipped Lee policy net, the same moves either way). Leela
+    Zero and KataGo flush them too. Returns whether the CPU supports it."""
     return torch.set_flush_denormal(True)
 
 

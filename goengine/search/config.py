@@ -54,7 +54,8 @@ class MCTSConfig:
 
     temperature_moves: int = 0
     """Number of game moves played with `temperature`; after them the choice is greedy.
-    0 means always greedy (play); self-play uses about N*N/4 (AlphaGo Zero: 30 on 19x19)."""
+    0 means always greedy (play); self-play uses N*N/8 (MCTSConfig.selfplay; AlphaGo Zero: 30
+    on 19x19)."""
 
     expansion_threshold: int = 1
     """Visits a leaf needs before it is expanded (its priors requested). 1 is AlphaGo Zero;
@@ -134,9 +135,8 @@ class MCTSConfig:
     def pure_mcts(cls, **changes) -> "MCTSConfig":
         """UCT with uniform priors and C random playouts: the engine's first real opponent.
         With uniform priors PUCT's exploration term is divided by the number of legal moves,
-        so c_puct must be larger than with a network (c_puct 1 lost 0/4 to GNU Go level 10 at
-        1 s a move, c_puct 4 with 16 playouts per leaf won 7/20: docs/arena.md); several
-        playouts per leaf lower the noise of each leaf's value."""
+        so c_puct must be larger than with a network (the matches against GNU Go that chose 4
+        are in docs/arena.md); several playouts per leaf lower the noise of each leaf's value."""
         base = dict(mix_lambda=1.0, c_puct=4.0, rollouts_per_leaf=8, fpu_reduction=0.0,
                     leaves_per_batch=1, virtual_loss=1)
         base.update(changes)

@@ -11,7 +11,7 @@ from goengine.agents import AgentContext
 from goengine.game import SUPERKO_KINDS, Rules
 from goengine.gameloop import move_cap
 
-from ..elo import SPRT
+from ..sprt import SPRT
 
 
 RESULTS_FILE = "results.jsonl"

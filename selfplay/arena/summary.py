@@ -10,7 +10,8 @@ from pathlib import Path
 
 from goengine.fileio import atomic_write_bytes
 
-from ..elo import SprtStatus, fit_elo, tally
+from ..elo import fit_elo, tally
+from ..sprt import SprtStatus
 from .config import SUMMARY_FILE, ArenaConfig
 from .results import GameResult
 
