@@ -1,5 +1,8 @@
 """The Go commands of the GTP engine: GTP v2 and the extensions GUIs use.
 
+Here: the agent, the game and its moves, scoring and the board; handicap, clocks and SGF
+are commands_records.py's and the analysis commands commands_analysis.py's (mixins).
+
 ``GoEngine`` is a ``gtp.engine.GtpEngine`` holding one game (``goengine.game.GameState``),
 one agent (``gtp/players.py``), the clocks (``gtp/timecontrol.py``) and the dead-stone
 judge (``gtp/status.py``). One method per command; the arguments arrive converted from
@@ -59,21 +62,22 @@ import numpy as np
 
 import goengine
 from goengine.coords import (
-    BLACK, EMPTY, WHITE, check_size, color_name, from_gtp, opponent, to_gtp,
+    EMPTY, check_size, color_name, from_gtp, opponent, to_gtp,
 )
+from goengine.agents import AGENT_KINDS, make_agent
 from goengine.diagram import render
-from goengine.errors import IllegalMoveError, SGFError
-from goengine.game import GameState, Rules, fixed_handicap_points, max_fixed_handicap
+from goengine.errors import IllegalMoveError
+from goengine.game import GameState, Rules
 from goengine.search import RESIGN
-from goengine.sgf import GameRecord, read_sgf, rules_to_text, to_sgf_bytes, write_sgf
+from goengine.sgf import rules_to_text
 
 from . import analysis
-from .engine import Color, GtpCommandError, GtpEngine, Stream, Vertex, command
-from goengine.agents import AGENT_KINDS, make_agent
-
+from .engine import Color, GtpCommandError, GtpEngine, Vertex, command
+from .commands_analysis import AnalysisCommands
+from .commands_records import GameRecordCommands, format_score, free_handicap_points  # noqa: F401  (re-exported)
 from .players import PlayerOptions, agent_spec
 from .status import ALIVE, DEAD, SEKI, StatusConfig, StatusResult, is_self_atari, judge
-from .timecontrol import TimeConfig, TimeControl, TimeSettings
+from .timecontrol import TimeConfig, TimeControl
 
 __all__ = ["GoEngine", "format_score", "free_handicap_points", "KGS_RULES"]
 
@@ -97,46 +101,7 @@ KGS_RULES = {
 }
 
 
-def format_score(score: float) -> str:
-    """GTP final_score text: ``B+3.5``, ``W+0.5``, ``0``."""
-    if abs(score) < 1e-9:
-        return "0"
-    return f"{'B' if score > 0 else 'W'}+{abs(score):g}"
-
-
-def free_handicap_points(size: int, n: int) -> list[int]:
-    """The engine's free handicap of ``n`` stones: GNU Go's fixed points as far as they go,
-    then, one at a time, the empty point farthest (Manhattan distance) from the stones
-    already placed among the points at least as far from the edge as handicap stones stand
-    (the 4th line from 13x13 up, the 3rd on 7x7..11x11); ties go to the point nearest that
-    line, then to the first in row-major order. Points nearer the edge are used only when
-    those run out. ValueError unless 1 <= n < N*N."""
-    size = check_size(size)
-    if not 1 <= n < size * size:
-        raise ValueError(f"invalid number of handicap stones {n} for {size}x{size}")
-    top = max_fixed_handicap(size)
-    points = fixed_handicap_points(size, min(n, top)) if top >= 2 and n >= 2 else []
-    line = 3 if size > 11 else 2 if size >= 7 else 1 if size >= 4 else 0
-    rows, cols = np.divmod(np.arange(size * size), size)
-    edge = np.minimum(np.minimum(rows, size - 1 - rows), np.minimum(cols, size - 1 - cols))
-    while len(points) < n:
-        free = np.ones(size * size, dtype=bool)
-        free[points] = False
-        inner = free & (edge >= line)
-        candidates = inner if inner.any() else free
-        if points:
-            pr, pc = np.divmod(np.array(points), size)
-            dist = (np.abs(rows[:, None] - pr[None, :])
-                    + np.abs(cols[:, None] - pc[None, :])).min(axis=1)
-        else:
-            dist = np.zeros(size * size, dtype=np.int64)
-        key = dist * 1000 - np.abs(edge - line)
-        key = np.where(candidates, key, np.iinfo(np.int64).min)
-        points.append(int(np.argmax(key)))
-    return sorted(points)
-
-
-class GoEngine(GtpEngine):
+class GoEngine(GameRecordCommands, AnalysisCommands, GtpEngine):
     """The Go engine behind ``python -m gtp`` / ``goengine-gtp``.
 
     ``agent``: an agent spec (goengine.agents: ``zero``, ``mcts:visits=800``, ...).
@@ -510,36 +475,6 @@ class GoEngine(GtpEngine):
     def cmd_list_stones(self, color: Color) -> str:
         return self._vertices(np.flatnonzero(self.game.board.stones() == color).tolist())
 
-    # ------------------------------------------------------------------ handicap
-    def _check_empty(self) -> None:
-        if not self._board_is_empty():
-            raise GtpCommandError("board not empty")
-
-    def cmd_fixed_handicap(self, number_of_stones: int) -> str:
-        self._check_empty()
-        try:
-            points = fixed_handicap_points(self.size, number_of_stones)
-        except ValueError:
-            raise GtpCommandError("invalid number of stones") from None
-        self.game.set_free_handicap(points)
-        return self._vertices(points)
-
-    def cmd_place_free_handicap(self, number_of_stones: int) -> str:
-        self._check_empty()
-        if not 2 <= number_of_stones < self.size * self.size:
-            raise GtpCommandError("invalid number of stones")
-        points = free_handicap_points(self.size, number_of_stones)
-        self.game.set_free_handicap(points)
-        return self._vertices(points)
-
-    def cmd_set_free_handicap(self, *vertices: Vertex) -> None:
-        self._check_empty()
-        n = self.size * self.size
-        if (len(vertices) < 2 or len(set(vertices)) != len(vertices) or n in vertices
-                or len(vertices) >= n):
-            raise GtpCommandError("bad vertex list")
-        self.game.set_free_handicap(vertices)
-
     # ------------------------------------------------------------------ scoring
     @command(ignore_extra=True)  # qgo sends an argument; GNU Go ignores it
     def cmd_final_score(self) -> str:
@@ -553,97 +488,6 @@ class GoEngine(GtpEngine):
             raise GtpCommandError(f"syntax error: invalid status {status!r} (alive, dead or seki)")
         return "\n".join(self._vertices(chain) for chain in self._judge().groups(status))
 
-    # ------------------------------------------------------------------ time
-    def cmd_time_settings(self, main_time: float, byo_yomi_time: float,
-                          byo_yomi_stones: int) -> None:
-        if main_time < 0 or byo_yomi_time < 0:
-            raise GtpCommandError("syntax error: times must not be negative")
-        self.clock.set(TimeSettings.from_gtp(main_time, byo_yomi_time, byo_yomi_stones))
-        log.info("time settings: %s", self.clock.settings)
-
-    @command("kgs-time_settings")
-    def cmd_kgs_time_settings(self, system: str, *values: float) -> None:
-        system = system.lower()
-        expected = {"none": 0, "absolute": 1, "canadian": 3, "byoyomi": 3}
-        if system not in expected:
-            raise GtpCommandError(f"syntax error: unknown time system {system!r} (none, "
-                                  f"absolute, canadian or byoyomi)")
-        if len(values) != expected[system] or any(v < 0 for v in values):
-            usage = {"none": "none", "absolute": "absolute <main_time>",
-                     "canadian": "canadian <main_time> <byo_yomi_time> <byo_yomi_stones>",
-                     "byoyomi": "byoyomi <main_time> <period_time> <periods>"}[system]
-            raise GtpCommandError(f"syntax error: usage: kgs-time_settings {usage}")
-        if system in ("canadian", "byoyomi") and values[2] != int(values[2]):
-            raise GtpCommandError("syntax error: the stone or period count must be an integer")
-        try:
-            if system == "none":
-                settings = TimeSettings("none")
-            elif system == "absolute":
-                settings = TimeSettings("absolute", main=values[0])
-            elif system == "canadian":
-                settings = (TimeSettings("canadian", main=values[0], period=values[1],
-                                         stones=int(values[2]))
-                            if values[2] > 0 and values[1] > 0
-                            else TimeSettings("absolute", main=values[0]))
-            else:
-                settings = TimeSettings("byoyomi", main=values[0], period=values[1],
-                                        periods=int(values[2]))
-        except ValueError as exc:
-            raise GtpCommandError(f"syntax error: {exc}") from None
-        self.clock.set(settings)
-        log.info("time settings: %s", settings)
-
-    def cmd_time_left(self, color: Color, time: float, stones: int) -> None:
-        if time < 0:
-            time = 0.0
-        self.clock.time_left(color, time, stones)
-
-    # ------------------------------------------------------------------ SGF
-    def cmd_loadsgf(self, filename: str, move_number: int | None = None) -> None:
-        if move_number is not None and move_number < 1:
-            raise GtpCommandError("syntax error: the move number must be 1 or more")
-        try:
-            record = read_sgf(filename)
-        except SGFError as exc:
-            raise GtpCommandError(f"cannot load file: {exc}") from None
-        sizes = getattr(self.agent, "board_sizes", None)
-        if sizes is not None and record.size not in sizes:
-            raise GtpCommandError(f"cannot load file: board size {record.size} is not one "
-                                  f"that --agent {self.agent_name} plays")
-        rules = Rules(komi=record.komi, superko=self.rules.superko, suicide=self.rules.suicide)
-        if move_number is not None and move_number <= len(record.moves):
-            record.moves = record.moves[: move_number - 1]
-        record.result = None  # a resignation is not replayed: the GUI may play on
-        try:
-            game = record.to_game(rules=rules, source=filename)
-        except SGFError as exc:
-            raise GtpCommandError(f"cannot load file: {exc}") from None
-        self.size, self.rules, self.game = record.size, rules, game
-        self.agent.reset()
-        self._status_cache = None
-        self.player_names = {c: name for c, name in ((BLACK, record.black_name),
-                                                     (WHITE, record.white_name)) if name}
-
-    def _record(self) -> GameRecord:
-        game = self.game
-        record = GameRecord.from_game(game, black_name=self.player_names.get(BLACK),
-                                      white_name=self.player_names.get(WHITE))
-        if game.is_over() and game.resigned == EMPTY:
-            record.result = format_score(self._judge().score(self.rules.komi))
-        if not record.rules or record.rules.startswith("simple ko"):
-            record.rules = rules_to_text(game.rules)
-        return record
-
-    def cmd_printsgf(self, filename: str | None = None) -> str | None:
-        record = self._record()
-        if filename is None:
-            return to_sgf_bytes(record).decode("utf-8").strip()
-        try:
-            write_sgf(record, filename)
-        except OSError as exc:
-            raise GtpCommandError(f"cannot save file: {exc}") from None
-        return None
-
     # ------------------------------------------------------------------ display
     def cmd_showboard(self) -> str:
         g = self.game
@@ -656,176 +500,3 @@ class GoEngine(GtpEngine):
         lines.append(f"Move {g.move_number}, {status}, komi {self.rules.komi:g}, "
                      f"{rules_to_text(self.rules)} rules")
         return "\n" + "\n".join(lines)
-
-    # ------------------------------------------------------------------ analysis (GoGui)
-    @command("gogui-analyze_commands")
-    def cmd_gogui_analyze_commands(self) -> str:
-        commands = [
-            "gfx/Policy heat map/goengine-policy_heatmap",
-            "gfx/Ownership (playouts)/goengine-ownership",
-            "gfx/Dead stones (playouts)/goengine-dead_stones",
-        ]
-        if self.mcts is not None:
-            commands[1:1] = [
-                "gfx/Visit heat map/goengine-visit_heatmap",
-                "string/Win rate/goengine-winrate",
-                "gfx/Principal variation/goengine-pv",
-            ]
-        return "\n".join(commands)
-
-    def _analysis_result(self, what: str):
-        mcts = self._require_mcts(what)
-        game, forced = self._position_for(self.game.to_play)
-        return self._search(game, forced), game
-
-    def _policy(self) -> np.ndarray:
-        game, forced = self._position_for(self.game.to_play)
-        policy = getattr(self.agent, "policy", None)
-        if policy is not None:
-            return np.asarray(policy(game), dtype=np.float64)
-        if self.mcts is not None:
-            return self._search(game, forced, 1, None).prior
-        # the random agent's own policy: uniform over legal moves that fill no own eye
-        n = game.pass_action
-        out = np.zeros(n + 1)
-        legal = [a for a in np.flatnonzero(game.legal_mask()[:n]).tolist()
-                 if not game.board.is_eye(a, game.to_play)]
-        if legal:
-            out[legal] = 1.0 / len(legal)
-        else:
-            out[n] = 1.0
-        return out
-
-    @command("goengine-policy_heatmap")
-    def cmd_policy_heatmap(self) -> str:
-        prior = self._policy()
-        n = self.size * self.size
-        labels = {a: f"{round(100 * prior[a])}" for a in range(n) if prior[a] >= 0.005}
-        text = f"pass {100 * prior[n]:.1f}%" if prior.shape[0] > n else None
-        return analysis.gfx_heatmap(prior, self.size, labels, text)
-
-    @command("goengine-visit_heatmap")
-    def cmd_visit_heatmap(self) -> str:
-        result, _ = self._analysis_result("the visit heat map")
-        n = self.size * self.size
-        visits = result.visits.astype(np.float64)
-        total = max(1.0, visits.sum())
-        labels = {a: str(int(visits[a])) for a in range(n) if visits[a] / total >= 0.01}
-        return analysis.gfx_heatmap(visits, self.size, labels,
-                                    f"{int(total)} visits, pass {int(visits[n])}")
-
-    @command("goengine-winrate")
-    def cmd_winrate(self) -> str:
-        result, game = self._analysis_result("the win rate")
-        return analysis.winrate_text(result, game.to_play)
-
-    @command("goengine-pv")
-    def cmd_pv(self) -> str:
-        result, game = self._analysis_result("the principal variation")
-        if not result.moves:
-            return ""
-        return analysis.gfx_variation(result.moves[0].pv, game.to_play, self.size)
-
-    @command("goengine-ownership")
-    def cmd_ownership(self) -> str:
-        return analysis.gfx_influence(self._judge().ownership, self.size)
-
-    @command("goengine-dead_stones")
-    def cmd_dead_stones(self) -> str:
-        status = self._judge()
-        lines = []
-        if status.stones_with(DEAD):
-            lines.append("MARK " + self._vertices(status.stones_with(DEAD)))
-        if status.stones_with(SEKI):
-            lines.append("TRIANGLE " + self._vertices(status.stones_with(SEKI)))
-        lines.append(f"TEXT area score {format_score(status.score(self.rules.komi))}")
-        return "\n".join(lines)
-
-    # ------------------------------------------------------------------ analysis (Leela Zero)
-    def _analyze_args(self, args: tuple[str, ...], color_required: bool):
-        """Parse ``[color] [interval] [interval n] [maxmoves n] [minmoves n]``."""
-        color, interval, max_moves = None, None, None
-        tokens = list(args)
-        if tokens and tokens[0].lower() in ("b", "w", "black", "white"):
-            color = BLACK if tokens.pop(0).lower().startswith("b") else WHITE
-        elif color_required:
-            raise GtpCommandError("syntax error: a colour (b or w) comes first")
-        if tokens and tokens[0].isdigit():
-            interval = int(tokens.pop(0))
-        while tokens:
-            tag = tokens.pop(0).lower()
-            if tag in ("interval", "maxmoves", "minmoves") and tokens and tokens[0].isdigit():
-                value = int(tokens.pop(0))
-                if tag == "interval":
-                    interval = value
-                elif tag == "maxmoves":
-                    max_moves = value
-            elif tag in ("avoid", "allow"):
-                raise GtpCommandError(f"syntax error: the {tag} tag is not supported")
-            else:
-                raise GtpCommandError(f"syntax error: cannot parse analyze tag {tag!r}")
-        return color, 100 if interval is None else interval, max_moves
-
-    @command("lz-analyze")
-    def cmd_lz_analyze(self, *args: str) -> Stream:
-        color, interval, max_moves = self._analyze_args(args, color_required=False)
-        self._require_mcts("lz-analyze")
-        game, forced = self._position_for(self.game.to_play if color is None else color)
-
-        def produce(emit):
-            self._ponder(game, forced, interval / 100.0, max_moves, emit)
-
-        return Stream(produce)
-
-    def _ponder(self, game, forced, interval, max_moves, emit) -> None:
-        """Search ``game`` until the next command arrives (or ``analysis_limit``), emitting
-        an info line every ``interval`` seconds (none when 0) and one when it stops."""
-        mcts = self.mcts
-        start = time.monotonic()
-        poll = min(interval, 0.1) if interval > 0 else 0.1
-        last = [start]
-
-        def stop() -> bool:
-            if self.analysis_limit is not None and time.monotonic() - start >= self.analysis_limit:
-                return True
-            return self.input_pending()
-
-        def progress(partial) -> bool:
-            if interval > 0 and time.monotonic() - last[0] >= interval:
-                last[0] = time.monotonic()
-                line = analysis.lz_info_line(partial, self.size, max_moves)
-                if line:
-                    emit(line)
-            return stop()
-
-        if forced:
-            mcts.reset()
-        try:
-            result = None
-            while not stop():
-                before = result.simulations if result is not None else -1
-                result = mcts.search(game, seconds=3600.0, callback=progress,
-                                     callback_interval=poll)
-                self.last_result = result
-                if result.simulations == before:  # the tree is full: wait for a command
-                    time.sleep(poll)
-            if result is not None and interval > 0:
-                line = analysis.lz_info_line(result, self.size, max_moves)
-                if line:
-                    emit(line)
-        finally:
-            if forced:
-                mcts.reset()
-
-    @command("lz-genmove_analyze")
-    def cmd_lz_genmove_analyze(self, *args: str) -> Stream:
-        color, interval, _ = self._analyze_args(args, color_required=True)
-        self._position_for(color)  # fails now (a "?" reply) if the game cannot go on
-
-        def produce(emit):
-            action = self._generate(color, emit=emit, interval=interval / 100.0)
-            if action != RESIGN:
-                self._play(color, action)
-            emit("play " + ("resign" if action == RESIGN else self._vertex(action)))
-
-        return Stream(produce)

@@ -42,6 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from goengine.coords import BLACK, EMPTY, WHITE, neighbors, opponent, to_gtp
+from goengine.regions import components, empty_regions
 
 __all__ = ["StatusConfig", "StatusResult", "judge", "area", "is_self_atari", "pass_alive",
            "ALIVE", "DEAD", "SEKI"]
@@ -124,29 +125,13 @@ class StatusResult:
 
 def area(stones: np.ndarray, size: int) -> tuple[int, int]:
     """Tromp-Taylor area of a stones array: (black, white)."""
-    n = size * size
     black = int(np.count_nonzero(stones == BLACK))
     white = int(np.count_nonzero(stones == WHITE))
-    seen = np.zeros(n, dtype=bool)
-    for start in np.flatnonzero(stones == EMPTY).tolist():
-        if seen[start]:
-            continue
-        region, border, stack = 0, 0, [start]
-        seen[start] = True
-        while stack:
-            p = stack.pop()
-            region += 1
-            for q in neighbors(p, size):
-                if stones[q] == EMPTY:
-                    if not seen[q]:
-                        seen[q] = True
-                        stack.append(q)
-                else:
-                    border |= int(stones[q])
+    for region, border in empty_regions(stones, size):
         if border == BLACK:
-            black += region
+            black += len(region)
         elif border == WHITE:
-            white += region
+            white += len(region)
     return black, white
 
 
@@ -201,26 +186,6 @@ def _mutual_life(board, chain: list[int]) -> bool:
                for lib in board.chain_liberties(chain[0]))
 
 
-def _components(mask: np.ndarray, size: int) -> list[list[int]]:
-    """Orthogonally connected components of the points where ``mask`` is true."""
-    seen = np.zeros(mask.shape[0], dtype=bool)
-    out = []
-    for start in np.flatnonzero(mask).tolist():
-        if seen[start]:
-            continue
-        seen[start] = True
-        part, stack = [], [start]
-        while stack:
-            p = stack.pop()
-            part.append(p)
-            for q in neighbors(p, size):
-                if mask[q] and not seen[q]:
-                    seen[q] = True
-                    stack.append(q)
-        out.append(sorted(part))
-    return out
-
-
 def pass_alive(stones: np.ndarray, size: int, color: int) -> tuple[list[list[int]],
                                                                     list[list[int]]]:
     """Benson's algorithm: the chains of ``color`` that stay alive even if ``color`` passes
@@ -231,8 +196,8 @@ def pass_alive(stones: np.ndarray, size: int, color: int) -> tuple[list[list[int
     The opponent stones inside such a vital region are dead: ``color`` can fill the
     region's empty points one by one (each joins a pass-alive chain, which keeps its
     liberties in another vital region) until the last one captures them."""
-    chains = _components(stones == color, size)
-    regions = _components(stones != color, size)
+    chains = components(stones == color, size)
+    regions = components(stones != color, size)
     chain_of = np.full(stones.shape[0], -1, dtype=np.int64)
     for i, chain in enumerate(chains):
         chain_of[chain] = i

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..coords import BLACK, EMPTY, neighbors
+from ..coords import BLACK, EMPTY
+from ..regions import empty_regions
 from ..rng import as_generator
 from ._tree import LeafBatch, Tree, search_many
 from .config import MCTSConfig
@@ -103,25 +104,10 @@ def territory_owner(board, with_sizes: bool = False):
     colour its region touches (EMPTY when it touches both or none). With `with_sizes`, also
     the size of each empty point's region (0 for stones)."""
     size = board.size
-    stones = board.stones()
+    stones = np.asarray(board.stones())
     owner = stones.astype(np.int8).copy()
     sizes = np.zeros(size * size, dtype=np.int64)
-    seen = np.zeros(size * size, dtype=bool)
-    for start in range(size * size):
-        if stones[start] != EMPTY or seen[start]:
-            continue
-        region, border, stack = [], 0, [start]
-        seen[start] = True
-        while stack:
-            p = stack.pop()
-            region.append(p)
-            for q in neighbors(p, size):
-                if stones[q] == EMPTY:
-                    if not seen[q]:
-                        seen[q] = True
-                        stack.append(q)
-                else:
-                    border |= int(stones[q])
+    for region, border in empty_regions(stones, size):
         owner[region] = border if border in (1, 2) else EMPTY
         sizes[region] = len(region)
     return (owner, sizes) if with_sizes else owner
