@@ -23,7 +23,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from goengine.models import PolicyValueEvaluator, ZeroNet, zero_config  # noqa: E402
-from selfplay.worker import SelfPlayConfig, SelfPlayWorker  # noqa: E402
+from selfplay.worker import SelfPlayConfig, SelfPlayWorker, selfplay_search  # noqa: E402
 
 
 class CountingEvaluator(PolicyValueEvaluator):
@@ -54,8 +54,8 @@ def main(argv=None) -> None:
         cfg = zero_config(args.preset)
         model = ZeroNet(cfg).to(device).eval()
         evaluator = CountingEvaluator(model, symmetries="random", rng=0, device=torch.device(device))
-        sp = SelfPlayConfig(size=cfg.board_size, parallel_games=args.parallel, simulations=args.simulations,
-                            leaves_per_batch=args.leaves, resign_threshold=None)
+        sp = SelfPlayConfig(size=cfg.board_size, parallel_games=args.parallel, resign_threshold=None,
+                            search=selfplay_search(num_simulations=args.simulations, leaves_per_batch=args.leaves))
         worker = SelfPlayWorker(evaluator, sp, rng=0)
         start = time.perf_counter()
         games = list(worker.play(args.games))

@@ -1,6 +1,6 @@
 """Self-play: many games at once in one process, the leaves of all of them in one network batch.
 
-    worker = SelfPlayWorker(evaluator, SelfPlayConfig(parallel_games=32, simulations=100), rng=0)
+    worker = SelfPlayWorker(evaluator, SelfPlayConfig(parallel_games=32), rng=0)
     for finished in worker.play(64):
         finished.samples, finished.record, finished.would_resign
 
@@ -21,6 +21,7 @@ targets (their samples carry full_search=True).
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -37,6 +38,19 @@ from goengine.sgf import GameRecord
 from .records import GameSamples
 
 
+_SEARCH_FIELDS = {"simulations": "num_simulations", "leaves_per_batch": "leaves_per_batch",
+                  "c_puct": "c_puct", "dirichlet_epsilon": "dirichlet_epsilon",
+                  "dirichlet_alpha": "dirichlet_alpha", "temperature_moves": "temperature_moves"}
+"""Flat SelfPlayConfig fields of config.json files written before the config held its
+MCTSConfig, and the MCTSConfig field each became."""
+
+
+def selfplay_search(**changes) -> MCTSConfig:
+    """The default search of a full self-play move: MCTSConfig.selfplay (root Dirichlet noise
+    0.25, visit temperature for the first N*N/8 moves) at 100 simulations, with `changes`."""
+    return MCTSConfig.selfplay(**{"num_simulations": 100, **changes})
+
+
 @dataclass(frozen=True)
 class SelfPlayConfig:
     size: int = 9
@@ -45,18 +59,10 @@ class SelfPlayConfig:
     """Komi of every game."""
     parallel_games: int = 16
     """Games played at once by one worker: their leaves share each network batch."""
-    simulations: int = 100
-    """Simulations of a full search."""
-    leaves_per_batch: int = 8
-    """Leaves gathered per game per evaluator call (virtual loss keeps them apart)."""
-    c_puct: float = 1.5
-    """PUCT exploration constant."""
-    dirichlet_epsilon: float = 0.25
-    """Weight of root Dirichlet noise."""
-    dirichlet_alpha: float | None = None
-    """Dirichlet alpha; None: 10 / N^2."""
-    temperature_moves: int | None = None
-    """Moves played in proportion to visits (temperature 1) before greedy play; None: N^2 / 8."""
+    search: MCTSConfig = field(default_factory=selfplay_search)
+    """The search of a full self-play move (selfplay_search): its num_simulations is the full
+    search's, and its noise, temperature, c_puct and leaves per network call are self-play's.
+    Resignation is the fields below' (the worker sets it per game)."""
     resign_threshold: float | None = -0.9
     """Resign below this value (None: never)."""
     resign_playthrough: float = 0.2
@@ -68,23 +74,33 @@ class SelfPlayConfig:
     full_search_prob: float = 0.25
     """Probability that a move gets a full search under playout_cap."""
     max_moves: int | None = None
-    """Move cap of a game (None: 2 * N^2); a capped game is scored as it stands."""
+    """Move cap of a game (None: the game loop's, 2*N*N + 20); a capped game is scored as it stands."""
+
+    @property
+    def simulations(self) -> int:
+        """Simulations of a full search (the search's num_simulations)."""
+        return self.search.num_simulations
 
     def mcts_config(self, resign: bool = False) -> MCTSConfig:
         """The search of a self-play move; ``resign``: MCTS.choose resigns at
         ``resign_threshold`` (play-through games do not)."""
-        return MCTSConfig.selfplay(
-            self.size,
-            num_simulations=self.simulations,
-            leaves_per_batch=self.leaves_per_batch,
-            c_puct=self.c_puct,
-            dirichlet_epsilon=self.dirichlet_epsilon,
-            dirichlet_alpha=self.dirichlet_alpha,
-            temperature_moves=(self.temperature_moves if self.temperature_moves is not None
-                               else max(1, self.size * self.size // 8)),
-            resign_threshold=self.resign_threshold if resign else None,
-            resign_min_moves=0,
-        )
+        return self.search.replace(resign_threshold=self.resign_threshold if resign else None,
+                                   resign_min_moves=0)
+
+    def with_search(self, **changes) -> "SelfPlayConfig":
+        """This config with its search changed (``num_simulations=...``)."""
+        return dataclasses.replace(self, search=self.search.replace(**changes))
+
+    @classmethod
+    def from_json(cls, data: dict) -> "SelfPlayConfig":
+        """From its JSON form, also the flat one of run folders made before it held its search."""
+        data = dict(data)
+        search = dict(data.pop("search", None) or {})
+        for old, new in _SEARCH_FIELDS.items():
+            if old in data:
+                search[new] = data.pop(old)
+        # (the flat form's temperature_moves None meant N*N/8, as the search's None does)
+        return cls(**data, search=selfplay_search(**search))
 
 
 @dataclass

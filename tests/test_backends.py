@@ -220,12 +220,12 @@ def test_export_subcommand_writes_float_and_int8_models(tmp_path):
 def shards(tmp_path_factory):
     """Two small 5x5 self-play shards played by a tiny teacher; (teacher path, shard folder)."""
     from selfplay.records import write_shard
-    from selfplay.worker import SelfPlayConfig, SelfPlayWorker
+    from selfplay.worker import SelfPlayConfig, SelfPlayWorker, selfplay_search
 
     folder = tmp_path_factory.mktemp("compress")
     teacher = _net("small", size=5, seed=3)
     save(teacher, folder / "teacher.pt", {"recipe": "zero"})
-    cfg = SelfPlayConfig(size=5, parallel_games=4, simulations=6, leaves_per_batch=2, max_moves=30,
+    cfg = SelfPlayConfig(size=5, parallel_games=4, search=selfplay_search(num_simulations=6, leaves_per_batch=2), max_moves=30,
                          resign_threshold=None)
     games = list(SelfPlayWorker(PolicyValueEvaluator(teacher, rng=0), cfg, rng=0).play(8))
     for i in range(2):

@@ -28,7 +28,7 @@ torch.set_num_threads(1)
 
 TINY = dict(generations=1, games_per_generation=4, games_per_shard=2, train_steps=20, batch_size=16,
             gating_games=2, gating_simulations=4, checkpoint_every=5, threads=1,
-            selfplay=dict(simulations=6, parallel_games=4, leaves_per_batch=2, max_moves=40))
+            selfplay=dict(search=dict(num_simulations=6, leaves_per_batch=2), parallel_games=4, max_moves=40))
 
 
 if "inference" in {f.name for f in dataclasses.fields(ZeroConfig)}:
@@ -37,7 +37,9 @@ if "inference" in {f.name for f in dataclasses.fields(ZeroConfig)}:
 
 def tiny(**changes):
     base = json.loads(json.dumps(TINY))
-    base["selfplay"].update(changes.pop("selfplay", {}))
+    selfplay = changes.pop("selfplay", {})
+    base["selfplay"]["search"].update(selfplay.pop("search", {}))
+    base["selfplay"].update(selfplay)
     base.update(changes)
     return base
 
@@ -72,7 +74,7 @@ def test_ray_loop_survives_a_worker_killed_mid_game(tmp_path, ray_local):
     ray = ray_local
     from training.ray_zero import RayBackend
     # 2 tasks of 4 games, long enough (seconds) for the killer to catch one mid-game
-    cfg = tiny(games_per_generation=8, gating_games=4, selfplay=dict(simulations=12, max_moves=50))
+    cfg = tiny(games_per_generation=8, gating_games=4, selfplay=dict(search=dict(num_simulations=12), max_moves=50))
     backend = RayBackend(workers=2, log=lambda *a: None)
     pool = backend.pool
     killed = []

@@ -17,7 +17,7 @@ torch = pytest.importorskip("torch")
 from goengine.coords import BLACK, EMPTY, WHITE  # noqa: E402
 from goengine.models import ZeroNet, zero_config, PolicyValueEvaluator  # noqa: E402
 from selfplay.records import GameSamples, ShardError, list_shards, read_shard, write_shard  # noqa: E402
-from selfplay.worker import (FinishedGame, SelfPlayConfig, SelfPlayWorker, calibrate_resign_threshold,  # noqa: E402
+from selfplay.worker import (FinishedGame, SelfPlayConfig, SelfPlayWorker, calibrate_resign_threshold, selfplay_search,  # noqa: E402
                              resignation_stats)
 from training.datasets import ReplayWindow  # noqa: E402
 from training.zero import ZeroRun  # noqa: E402
@@ -30,7 +30,7 @@ torch.set_num_threads(1)
 def tiny_config(**changes):
     base = dict(generations=1, games_per_generation=4, games_per_shard=2, train_steps=20,
                 batch_size=16, gating_games=2, gating_simulations=4, checkpoint_every=5,
-                selfplay=dict(simulations=6, parallel_games=4, leaves_per_batch=2, max_moves=40),
+                selfplay=dict(search=dict(num_simulations=6, leaves_per_batch=2), parallel_games=4, max_moves=40),
                 threads=1)
     sp = base.pop("selfplay")
     sp.update(changes.pop("selfplay", {}))
@@ -123,7 +123,7 @@ def test_worker_resigns_and_plays_through():
     ev = PolicyValueEvaluator(model, rng=0)
     # a threshold above any value: every move looks lost, so players resign at once,
     # except in play-through games, which record the would-be resigner and go on
-    cfg = SelfPlayConfig(size=5, parallel_games=8, simulations=4, leaves_per_batch=2,
+    cfg = SelfPlayConfig(size=5, parallel_games=8, search=selfplay_search(num_simulations=4, leaves_per_batch=2),
                          resign_threshold=1.1, resign_playthrough=0.5, max_moves=30)
     games = list(SelfPlayWorker(ev, cfg, rng=3).play(16))
     assert len(games) == 16
@@ -137,7 +137,7 @@ def test_worker_resigns_and_plays_through():
 
 def test_worker_records_each_colours_lowest_value():
     model = ZeroNet(zero_config("tiny", board_size=5))
-    cfg = SelfPlayConfig(size=5, parallel_games=4, simulations=4, leaves_per_batch=2,
+    cfg = SelfPlayConfig(size=5, parallel_games=4, search=selfplay_search(num_simulations=4, leaves_per_batch=2),
                          resign_threshold=-0.9, resign_playthrough=1.0, max_moves=20)
     games = list(SelfPlayWorker(PolicyValueEvaluator(model, rng=0), cfg, rng=2).play(4))
     for g in games:
@@ -231,7 +231,7 @@ def test_window_seed_refuses_a_missing_folder_or_another_board_size(tmp_path):
 
 def test_playout_cap_marks_cheap_searches():
     model = ZeroNet(zero_config("tiny", board_size=5))
-    cfg = SelfPlayConfig(size=5, parallel_games=4, simulations=8, cheap_simulations=2, playout_cap=True,
+    cfg = SelfPlayConfig(size=5, parallel_games=4, search=selfplay_search(num_simulations=8), cheap_simulations=2, playout_cap=True,
                          full_search_prob=0.3, resign_threshold=None, max_moves=20)
     games = list(SelfPlayWorker(PolicyValueEvaluator(model, rng=0), cfg, rng=1).play(4))
     full = np.concatenate([np.array(g.samples.full_search) for g in games])
@@ -340,7 +340,7 @@ def test_training_loss_falls(tmp_path):
     from goengine.models import load
     from training.zero import zero_losses
     cfg = tiny_config(games_per_generation=8, train_steps=150, batch_size=32, checkpoint_every=1000,
-                      selfplay=dict(simulations=16))
+                      selfplay=dict(search=dict(num_simulations=16)))
     run = ZeroRun(tmp_path / "run", cfg, log=lambda *a: None, progress=False)
     run.selfplay(0)
     window = ReplayWindow.from_folder(run.selfplay_dir(0))
@@ -398,7 +398,7 @@ STAGES = {
 def test_kill_9_then_resume(tmp_path, stage):
     cfg = dict(generations=1, games_per_generation=6, games_per_shard=2, train_steps=40, batch_size=16,
                checkpoint_every=5, gating_games=4, gating_simulations=4, threads=1,
-               selfplay=dict(simulations=6, parallel_games=2, leaves_per_batch=2, max_moves=40))
+               selfplay=dict(search=dict(num_simulations=6, leaves_per_batch=2), parallel_games=2, max_moves=40))
     folder = tmp_path / "run"
     _kill_when(folder, lambda: STAGES[stage](folder), json.dumps(cfg))
     # resume in this process and finish
@@ -446,3 +446,18 @@ def test_the_command_line_extends_a_run_made_with_other_settings(tmp_path):
     assert main(["zero", "--run", str(folder), "--generations", "0", "--quiet"]) == 0
     cfg = json.loads((folder / "config.json").read_text())
     assert cfg["games_per_generation"] == 4 and cfg["generations"] == 0
+
+
+def test_the_selfplay_config_holds_its_search_and_reads_older_flat_configs():
+    from training.zero_config import PRESETS, ZeroConfig
+    old = {"size": 9, "komi": 7.5, "parallel_games": 16, "simulations": 32, "leaves_per_batch": 4,
+           "c_puct": 1.5, "dirichlet_epsilon": 0.25, "dirichlet_alpha": None, "temperature_moves": None,
+           "resign_threshold": -0.9, "resign_playthrough": 0.2, "playout_cap": False,
+           "cheap_simulations": 25, "full_search_prob": 0.25, "max_moves": None}
+    assert SelfPlayConfig.from_json(old) == PRESETS["tiny"].selfplay  # a run folder of before
+    for name in PRESETS:
+        assert ZeroConfig.from_json(PRESETS[name].to_json()) == PRESETS[name]
+    cfg = PRESETS["9x9"].selfplay
+    assert cfg.simulations == cfg.search.num_simulations == 200
+    assert cfg.mcts_config(resign=True).resign_threshold == cfg.resign_threshold
+    assert cfg.mcts_config().resign_threshold is None and cfg.search.temperature_moves is None

@@ -53,7 +53,7 @@ def _zero(args) -> int:
     if args.window_from is not None:
         changes["window_seed"] = args.window_from
     if args.simulations is not None:
-        sp["simulations"] = args.simulations
+        sp["search"] = {"num_simulations": args.simulations}
     if args.parallel is not None:
         sp["parallel_games"] = args.parallel
     if sp:

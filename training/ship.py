@@ -44,7 +44,10 @@ def model_card(run: Path, name: str, strength: list[str], generation: int | None
     stage_hours = {stage: sum(s.get("seconds", 0) for s in stats if s["stage"] == stage) / 3600
                    for stage in ("train", "gating")}
     timed = len({s["generation"] for s in stats if s["stage"] == "train"})
-    sp = config["selfplay"]
+    sp = dict(config["selfplay"])
+    search = sp.get("search") or {}  # config.json before the self-play config held its search: flat
+    sp.setdefault("simulations", search.get("num_simulations"))
+    sp.setdefault("dirichlet_epsilon", search.get("dirichlet_epsilon"))
     promoted = [h for h in state["history"] if h["promoted"]]
     lines = [
         f"# {name}: AlphaGo Zero network for {config['size']}x{config['size']}",

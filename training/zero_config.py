@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from goengine.search import MCTSConfig
-from selfplay.worker import SelfPlayConfig
+from selfplay.worker import SelfPlayConfig, selfplay_search
 
 __all__ = ["ZeroConfig", "PRESETS", "preset", "gating_search", "RUNTIME_FIELDS", "resumed_config"]
 
@@ -94,7 +94,7 @@ class ZeroConfig:
     @classmethod
     def from_json(cls, data: dict) -> "ZeroConfig":
         data = dict(data)
-        data["selfplay"] = SelfPlayConfig(**data["selfplay"])
+        data["selfplay"] = SelfPlayConfig.from_json(data["selfplay"])
         data["lr_drops"] = tuple(data["lr_drops"])
         return cls(**data)
 
@@ -110,20 +110,21 @@ PRESETS = {
     # minutes on a laptop CPU: a smoke run of the whole loop
     "tiny": ZeroConfig(
         preset="tiny", net="tiny", generations=2, games_per_generation=16, games_per_shard=8,
-        selfplay=SelfPlayConfig(size=9, parallel_games=16, simulations=32, leaves_per_batch=4),
+        selfplay=SelfPlayConfig(size=9, parallel_games=16,
+                                search=selfplay_search(num_simulations=32, leaves_per_batch=4)),
         train_steps=100, batch_size=64, gating_games=10, gating_simulations=32),
     # hours on a CPU, faster on a GPU
     "9x9": ZeroConfig(
         preset="9x9", net="9x9", generations=50, games_per_generation=400, games_per_shard=50,
-        selfplay=SelfPlayConfig(size=9, parallel_games=64, simulations=200, leaves_per_batch=8,
-                                playout_cap=True, cheap_simulations=50, full_search_prob=0.25),
+        selfplay=SelfPlayConfig(size=9, parallel_games=64,
+                                search=selfplay_search(num_simulations=200, leaves_per_batch=8), playout_cap=True, cheap_simulations=50, full_search_prob=0.25),
         window_samples=250_000, train_steps=2000, batch_size=256, gating_games=40,
         gating_simulations=200, checkpoint_every=200),
     "19x19": ZeroConfig(
         preset="19x19", size=19, net="19x19", generations=200, games_per_generation=2000,
         games_per_shard=100,
-        selfplay=SelfPlayConfig(size=19, parallel_games=256, simulations=800, leaves_per_batch=8,
-                                playout_cap=True, cheap_simulations=100, full_search_prob=0.25),
+        selfplay=SelfPlayConfig(size=19, parallel_games=256,
+                                search=selfplay_search(num_simulations=800, leaves_per_batch=8), playout_cap=True, cheap_simulations=100, full_search_prob=0.25),
         window_samples=1_000_000, train_steps=4000, batch_size=512, gating_games=100,
         gating_simulations=400, checkpoint_every=500),
 }
@@ -133,9 +134,10 @@ def preset(name: str, **changes) -> ZeroConfig:
     if name not in PRESETS:
         raise ValueError(f"unknown preset {name!r}: choose from {sorted(PRESETS)}")
     base = PRESETS[name]
-    sp = changes.pop("selfplay", {})
-    if sp:
-        changes["selfplay"] = dataclasses.replace(base.selfplay, **sp)
+    sp = dict(changes.pop("selfplay", {}))
+    search = sp.pop("search", {})  # MCTSConfig fields of the full search (num_simulations=...)
+    if sp or search:
+        changes["selfplay"] = dataclasses.replace(base.selfplay, **sp).with_search(**search)
     cfg = dataclasses.replace(base, **changes)
     if cfg.selfplay.size != cfg.size:
         cfg = dataclasses.replace(cfg, selfplay=dataclasses.replace(cfg.selfplay, size=cfg.size, komi=cfg.komi))

@@ -52,8 +52,9 @@ class MCTSConfig:
     """Move choice from root visits: pi(a) ~ N(a)^(1/temperature) for the first
     `temperature_moves` moves of the game, then the most visited move."""
 
-    temperature_moves: int = 0
-    """Number of game moves played with `temperature`; after them the choice is greedy.
+    temperature_moves: int | None = 0
+    """Number of game moves played with `temperature`; after them the choice is greedy (None:
+    N*N/8 of the board being played).
     0 means always greedy (play); self-play uses N*N/8 (MCTSConfig.selfplay; AlphaGo Zero: 30
     on 19x19)."""
 
@@ -150,8 +151,10 @@ class MCTSConfig:
         return cls(**base)
 
     @classmethod
-    def selfplay(cls, size: int = 9, **changes) -> "MCTSConfig":
-        """Exploration for AlphaGo Zero self-play: root noise and early temperature."""
-        base = dict(dirichlet_epsilon=0.25, temperature_moves=max(1, size * size // 8), fpu_root_reduction=0.0)
+    def selfplay(cls, size: int | None = None, **changes) -> "MCTSConfig":
+        """Exploration for AlphaGo Zero self-play: root noise and visit temperature for the
+        first N*N/8 moves (of `size` when given, else of the board being played)."""
+        moves = max(1, size * size // 8) if size is not None else None
+        base = dict(dirichlet_epsilon=0.25, temperature_moves=moves, fpu_root_reduction=0.0)
         base.update(changes)
         return cls(**base)

@@ -290,7 +290,8 @@ class MCTS:
             return RESIGN
         if should_pass(game, cfg):
             return n
-        if game.move_number < cfg.temperature_moves:
+        temperature_moves = max(1, n // 8) if cfg.temperature_moves is None else cfg.temperature_moves
+        if game.move_number < temperature_moves:
             visits = result.visits.astype(np.float64)
             weights = visits ** (1.0 / cfg.temperature)
             total = weights.sum()
