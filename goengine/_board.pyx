@@ -19,6 +19,9 @@ keeps its exact liberty count at its head, updated incrementally:
   * removing a captured stone gives one liberty to each distinct adjacent opponent chain.
 The differential tests (tests/test_board_differential.py) check all of this against the
 pure-Python goengine.board_ref after every move of thousands of random games.
+
+Over 500 lines: the board's C code (chains, liberties, captures, ko, hashing, playouts)
+is one struct's operations, kept in one module so they inline.
 """
 from libc.string cimport memcpy, memset
 from libc.stdint cimport uint64_t, int16_t, uint8_t

@@ -35,6 +35,9 @@ captures and simple ko. ``GameState`` adds what a whole game needs:
 
 Illegal moves raise the ``goengine.errors.IllegalMoveError`` subclass that names the
 reason; the state is left unchanged.
+
+Over 500 lines because the rules are one concept: moves, passes, superko, undo, handicap
+and the result share the game's state and each needs the others' invariants.
 """
 from __future__ import annotations
 

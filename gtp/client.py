@@ -24,6 +24,9 @@ Protocol handling (GTP v2, section 2):
 
 ``GtpAgent`` wraps a client as an agent (``reset()``, ``select_move(game)``), keeping the
 engine in step with any game it is asked about, so GNU Go can play in the arena.
+
+Over 500 lines because one subprocess protocol is one concept: the client, its timeouts
+and error recovery, and GtpAgent (the client as an agent) share the process handling.
 """
 from __future__ import annotations
 

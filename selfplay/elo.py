@@ -38,6 +38,9 @@ prior of sd 100 logits, about 17,000 Elo) so that every maximisation stays finit
 the finite bounds by well under 1 Elo.
 
 The SPRT on the same model is selfplay/sprt.py.
+
+Over 500 lines because the fit, its perfect-score components and its profile intervals are
+one piece of numerics with the derivations they rely on; the SPRT is sprt.py.
 """
 from __future__ import annotations
 

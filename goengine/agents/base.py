@@ -90,15 +90,20 @@ class MCTSAgent:
     board_sizes = None
 
     def __init__(self, evaluator, config: MCTSConfig | None = None, rng=None, name: str = "mcts",
-                 seconds: float | None = None, rollout_policy=None, budget: SearchBudget | None = None):
+                 seconds: float | None = None, rollout_policy=None, budget: SearchBudget | None = None,
+                 weights: str | None = None, board_sizes: tuple | None = None, policy=None):
         self.config = config or MCTSConfig()
         self.mcts = MCTS(evaluator, self.config, rng=rng, rollout_policy=rollout_policy)
         self.budget = budget or SearchBudget(None if seconds is not None else self.config.num_simulations,
                                              seconds, self.config.num_simulations)
         self.name = name
         self.last_result = None
-        self.weights: str | None = None
+        self.weights = weights
         """The checkpoint (or Lee manifest) the agent's networks come from, if any."""
+        self.board_sizes = board_sizes
+        """The sizes its network plays (None: any)."""
+        if policy is not None:
+            self.policy = policy  # game -> N*N+1 move probabilities, the network's own
 
     @property
     def seconds(self) -> float | None:
@@ -136,13 +141,15 @@ class PolicyAgent:
     mcts = None
     board_sizes = None
 
-    def __init__(self, evaluator, sample: bool = False, rng=None, name: str = "policy"):
+    def __init__(self, evaluator, sample: bool = False, rng=None, name: str = "policy",
+                 weights: str | None = None, board_sizes: tuple | None = None):
         self.evaluator = evaluator
         self.sample = sample
         self.rng = as_generator(rng)
         self.name = name
         self.last_result = None
-        self.weights: str | None = None
+        self.weights = weights
+        self.board_sizes = board_sizes
 
     def reset(self) -> None:
         pass

@@ -72,12 +72,10 @@ def zero_agent(weights: str | None = None, simulations: int = 800, seconds: floa
                                      policy_temperature=policy_temperature)
     evaluator.prepare_backend()  # export and quantise now, not during the first move's clock
     config = MCTSConfig(num_simulations=simulations, **config_changes)
-    agent = MCTSAgent(evaluator, config, rng=rng, name=f"zero:{simulations}",
-                      budget=_budget(simulations, seconds, budget))
-    agent.weights = str(path)
-    agent.board_sizes = (model.config.board_size,)
-    agent.policy = lambda game: network_policy(evaluator, game)
-    return agent
+    return MCTSAgent(evaluator, config, rng=rng, name=f"zero:{simulations}",
+                     budget=_budget(simulations, seconds, budget), weights=str(path),
+                     board_sizes=(model.config.board_size,),
+                     policy=lambda game: network_policy(evaluator, game))
 
 
 def zero_agent_with_workers(workers: int = 1, rng=None, **kwargs):
@@ -105,10 +103,8 @@ def policy_agent(weights: str | None = None, sample: bool = False, rng=None) -> 
         evaluator = LeeEvaluator(model, None, policy_temperature=1.0, symmetries="none")
     else:
         raise ValueError(f"{path}: a {kind!r} network has no policy to play")
-    agent = PolicyAgent(evaluator, sample=sample, rng=rng, name=f"policy:{kind}")
-    agent.weights = str(path)
-    agent.board_sizes = (model.config.board_size,)
-    return agent
+    return PolicyAgent(evaluator, sample=sample, rng=rng, name=f"policy:{kind}", weights=str(path),
+                       board_sizes=(model.config.board_size,))
 
 
 LEE_PARTS = ("policy", "value", "rollout")
@@ -160,9 +156,7 @@ def lee_agent(weights: str, simulations: int = 800, seconds: float | None = None
     if value is None:
         config_changes.setdefault("mix_lambda", 1.0)
     config = MCTSConfig.lee(num_simulations=simulations, **config_changes)
-    agent = MCTSAgent(evaluator, config, rng=rng, name=f"lee:{simulations}",
-                      budget=_budget(simulations, seconds, budget), rollout_policy=rollout)
-    agent.weights = str(weights)
-    agent.board_sizes = (policy.config.board_size,)
-    agent.policy = lambda game: network_policy(evaluator, game)
-    return agent
+    return MCTSAgent(evaluator, config, rng=rng, name=f"lee:{simulations}",
+                     budget=_budget(simulations, seconds, budget), rollout_policy=rollout,
+                     weights=str(weights), board_sizes=(policy.config.board_size,),
+                     policy=lambda game: network_policy(evaluator, game))

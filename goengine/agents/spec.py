@@ -249,9 +249,7 @@ def make_agent(spec: AgentSpec | str, context: AgentContext | None = None,
     context = context or AgentContext()
     kind = AGENT_KINDS[spec.kind]
     options = resolved_options(spec)
-    try:
-        if kind.check is not None:
-            kind.check(options)
+    try:  # the factory finds what is missing itself; check_agent_spec checks without building
         agent = kind.factory(options, context, stream)
     except SpecError:
         raise

@@ -42,6 +42,8 @@ one. Hashing is "feature hashing": distinct patterns may share a table entry (ra
 2**18 entries per table). Nakade patterns (Extended Data Table 4) are not implemented.
 goengine/features/patterns_ref.py computes the same indices from the Board API; the tests
 hold the two equal, and the incremental codes equal to a recompute.
+
+Over 500 lines: the pattern hashes and their incremental updates in C are one concept.
 """
 from libc.string cimport memset
 from libc.stdint cimport uint64_t, uint32_t, uint8_t, int16_t, int32_t

@@ -32,6 +32,9 @@ board points (PASS_PT for none).
 The tree policy (TreePolicy) is the same linear softmax with the tree-only features too
 (self-atari, distances to the last two moves, the 12-point diamond around the move), over all
 legal moves, computed from scratch: priors for expanded nodes.
+
+Over 500 lines: the sampler's incremental C state (pattern weights of every point, updated
+after each move) is one concept, kept in one module so it inlines.
 """
 from libc.stdlib cimport calloc, free
 from libc.string cimport memset

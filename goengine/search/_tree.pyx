@@ -22,6 +22,9 @@ K leaves of one tree, and the leaves of many trees, go to the evaluator in one L
 every edge on a pending path carries virtual loss, removed exactly at backup.
 Positional superko is enforced lazily: a child whose move repeats a position of the game
 or of its own path is marked illegal the first time the search walks into it.
+
+Over 500 lines: the tree's C code (node pool, selection, virtual loss, leaf batches,
+backup, Lee-mode rollouts) works on one node pool and is kept in one module so it inlines.
 """
 from libc.stdlib cimport malloc, free, calloc, realloc
 from libc.string cimport memcpy, memset
