@@ -32,6 +32,7 @@ import time
 
 import numpy as np
 
+from ..agents.base import MCTSAgent
 from .mcts import MoveInfo, SearchResult
 
 __all__ = ["RootParallelAgent", "RootParallelSearch", "merge_results"]
@@ -210,7 +211,7 @@ class RootParallelSearch:
         return self.main.choose(result, game)
 
 
-class RootParallelAgent:
+class RootParallelAgent(MCTSAgent):
     """An MCTS agent whose every search runs in ``workers`` processes at once (this one and
     ``workers - 1`` helpers), each building its agent with ``factory(**kwargs)`` (a
     ``"module:function"`` returning an MCTSAgent; ``kwargs`` must pickle). Process i gets
@@ -239,36 +240,18 @@ class RootParallelAgent:
             raise
         self.budget = self.main.budget
         self.weights = getattr(self.main, "weights", None)
-        self.seconds = self.budget.seconds
         self.config = self.main.config
         self.mcts = RootParallelSearch(self.main.mcts, self._helpers)
         self.name = f"{self.main.name}x{workers}"
-        for attribute in ("board_sizes", "policy"):
-            if hasattr(self.main, attribute):
-                setattr(self, attribute, getattr(self.main, attribute))
-        self.last_result = None
-
-    def reset(self) -> None:
-        self.mcts.reset()
+        self.board_sizes = self.main.board_sizes
+        self.policy = self.main.policy
         self.last_result = None
 
     def settings(self) -> dict:
         """The settings of this process's agent (every helper's are the same)."""
-        return {**self.main.settings(), "workers": self.workers}
+        return {**super().settings(), "workers": self.workers}
 
-    def search(self, game, clock: float | None = None, callback=None,
-               callback_interval: float = 0.1) -> SearchResult:
-        """All processes search `game` for the agent's budget (``clock``: the seconds a clock
-        allows); the merged result."""
-        simulations, seconds = self.budget.for_move(clock)
-        result = self.mcts.search(game, num_simulations=simulations, seconds=seconds,
-                                  callback=callback, callback_interval=callback_interval)
-        self.last_result = result
-        return result
-
-    def select_move(self, game, seconds: float | None = None, callback=None,
-                    callback_interval: float = 0.1) -> int:
-        return self.mcts.choose(self.search(game, seconds, callback, callback_interval), game)
+    # search() and select_move() are MCTSAgent's: this agent's mcts is the RootParallelSearch
 
     def close(self) -> None:
         helpers, self._helpers = self._helpers, []
