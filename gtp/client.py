@@ -366,7 +366,7 @@ _COLOR_LETTER = {BLACK: "b", WHITE: "w"}
 
 
 class GtpAgent:
-    """An external GTP engine usable wherever an agent is (goengine/agents.py's protocol:
+    """An external GTP engine usable wherever an agent is (goengine/agents/base.py's protocol:
     ``name``, ``reset()``, ``select_move(game) -> action``), so GNU Go can play in the
     arena or generate games.
 

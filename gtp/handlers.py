@@ -4,8 +4,8 @@ Here: the agent, the game and its moves, scoring and the board; handicap, clocks
 are commands_records.py's and the analysis commands commands_analysis.py's (mixins).
 
 ``GoEngine`` is a ``gtp.engine.GtpEngine`` holding one game (``goengine.game.GameState``),
-one agent (``gtp/players.py``), the clocks (``gtp/timecontrol.py``) and the dead-stone
-judge (``gtp/status.py``). One method per command; the arguments arrive converted from
+one agent (built from a goengine/agents/ spec, the flags mapped by ``gtp/players.py``), the
+clocks (``gtp/timecontrol.py``) and the dead-stone judge (``gtp/status.py``). One method per command; the arguments arrive converted from
 the signature (``Color`` -> BLACK/WHITE, ``Vertex`` -> action).
 
 ==========================  =================================================================
