@@ -5,8 +5,9 @@ are commands_records.py's and the analysis commands commands_analysis.py's (mixi
 
 ``GoEngine`` is a ``gtp.engine.GtpEngine`` holding one game (``goengine.game.GameState``),
 one agent (built from a goengine/agents/ spec, the flags mapped by ``gtp/players.py``), the
-clocks (``gtp/timecontrol.py``) and the dead-stone judge (``gtp/status.py``). One method per command; the arguments arrive converted from
-the signature (``Color`` -> BLACK/WHITE, ``Vertex`` -> action).
+clocks (``gtp/timecontrol.py``) and the dead-stone judge (``gtp/status.py``). One method per
+command; the arguments arrive converted from the signature (``Color`` -> BLACK/WHITE,
+``Vertex`` -> action).
 
 ==========================  =================================================================
 command                     reply
