@@ -108,7 +108,9 @@ def main(argv=None) -> int:
     z.add_argument("--preset", default="tiny", help="tiny (minutes on a CPU), 9x9, 19x19")
     z.add_argument("--generations", type=int, help="total generations to reach")
     z.add_argument("--games", type=int, help="self-play games per generation")
-    z.add_argument("--simulations", type=int, help="simulations per self-play move")
+    z.add_argument("--visits", "--simulations", dest="simulations", type=int, metavar="N",
+                   help="visits (search simulations) per full self-play move: the config's "
+                        "selfplay.search.num_simulations (--simulations is the old name)")
     z.add_argument("--parallel", type=int, help="games played at once by the self-play worker")
     z.add_argument("--steps", type=int, help="training steps per generation")
     z.add_argument("--gating-games", type=int, help="games of each gating match")

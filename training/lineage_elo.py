@@ -53,7 +53,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training.lineage_elo", description=__doc__.split("\n")[0])
     parser.add_argument("networks", nargs="+", help="ZeroNet checkpoints in training order, oldest first")
     parser.add_argument("--games", type=int, default=16, help="games per pair of networks")
-    parser.add_argument("--simulations", type=int, default=64, help="search simulations per move")
+    parser.add_argument("--visits", "--simulations", dest="simulations", type=int, default=64, metavar="N",
+                        help="visits (search simulations) per move (--simulations is the old name)")
     parser.add_argument("--work", default="runs/lineage-elo", help="folder for the games and ratings (resumable)")
     parser.add_argument("--out", help="PNG path (default <work>/elo.png)")
     parser.add_argument("--komi", type=float, default=7.5)
