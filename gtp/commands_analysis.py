@@ -52,7 +52,7 @@ class AnalysisCommands:
         if policy is not None:
             return np.asarray(policy(game), dtype=np.float64)
         if self.mcts is not None:
-            return self._search(game, forced, 1, None).prior
+            return self._search(game, forced, simulations=1).prior  # the root's priors
         # the random agent's own policy: uniform over legal moves that fill no own eye
         n = game.pass_action
         out = np.zeros(n + 1)
@@ -166,9 +166,7 @@ class AnalysisCommands:
                     emit(line)
             return stop()
 
-        if forced:
-            mcts.reset()
-        try:
+        with self._tree_for(forced):
             result = None
             while not stop():
                 before = result.simulations if result is not None else -1
@@ -181,9 +179,6 @@ class AnalysisCommands:
                 line = analysis.lz_info_line(result, self.size, max_moves)
                 if line:
                     emit(line)
-        finally:
-            if forced:
-                mcts.reset()
 
     @command("lz-genmove_analyze")
     def cmd_lz_genmove_analyze(self, *args: str) -> Stream:

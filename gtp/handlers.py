@@ -58,6 +58,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -201,8 +202,9 @@ class GoEngine(GameRecordCommands, AnalysisCommands, GtpEngine):
         return [name for name in listed if name not in SEARCH_COMMANDS]
 
     def cmd_known_command(self, command_name: str) -> str:
-        return "true" if command_name in self.commands or (
-            self._find(command_name) is not None and command_name not in SEARCH_COMMANDS) else "false"
+        known = self._find(command_name) is not None and (command_name not in SEARCH_COMMANDS
+                                                          or self._searches())
+        return "true" if known else "false"
 
     def _parse_vertex(self, token: str) -> int:
         return from_gtp(token, self.size)
@@ -273,17 +275,25 @@ class GoEngine(GameRecordCommands, AnalysisCommands, GtpEngine):
                                              self.game.to_play))
         return self._status_cache[1]
 
-    def _search(self, game: GameState, forced: bool, clock: float | None = None,
-                callback=None, interval: float = 0.1):
-        """The agent's search of ``game`` for its budget (``clock``: the seconds a clock
-        allows); a forced side to move searches in a fresh tree, forgotten afterwards."""
+    @contextmanager
+    def _tree_for(self, forced: bool):
+        """The search tree for a position: a forced side to move (GTP lets a colour move out
+        of turn) searches in a fresh tree, forgotten afterwards."""
         if forced:
             self.agent.reset()
         try:
-            result = self.agent.search(game, clock, callback, interval)
+            yield
         finally:
             if forced:
                 self.agent.reset()
+
+    def _search(self, game: GameState, forced: bool, simulations: int | None = None):
+        """The agent's search of ``game`` for its budget, or for ``simulations``."""
+        with self._tree_for(forced):
+            if simulations is None:
+                result = self.agent.search(game)
+            else:
+                result = self.mcts.search(game, num_simulations=simulations)
         self.last_result = result
         return result
 
@@ -310,16 +320,11 @@ class GoEngine(GameRecordCommands, AnalysisCommands, GtpEngine):
 
             analysing = emit is not None and interval > 0
             seconds = self.agent.budget.for_move(clock)[1]
-            if forced:
-                self.agent.reset()
-            try:
+            with self._tree_for(forced):
                 action = int(self.agent.select_move(game, clock, progress,
                                                     max(0.01, interval) if analysing
                                                     else QUIT_POLL))
                 result = self.last_result = self.agent.last_result
-            finally:
-                if forced:
-                    self.agent.reset()
             if emit is not None and interval > 0:
                 line = analysis.lz_info_line(result, self.size)
                 if line:

@@ -1072,6 +1072,15 @@ def test_gfx_replies(mcts):
     assert ok(mcts, "goengine-dead_stones").startswith("TEXT area score")
 
 
+def test_a_search_agents_policy_heatmap_is_its_root_priors_from_one_simulation():
+    # the heat map of a search agent without a network policy reads the root's priors: one
+    # simulation, not a search of the agent's whole budget
+    engine = GoEngine("mcts", PlayerOptions(seed=1, visits=400))
+    ok(engine, "play b E5")
+    assert ok(engine, "goengine-policy_heatmap").startswith("COLOR")
+    assert engine.last_result.simulations == 1
+
+
 def test_search_analysis_needs_a_search_agent(rand):
     assert "needs a search agent" in fail(rand, "goengine-visit_heatmap")
     assert "needs a search agent" in fail(rand, "lz-analyze 10")
