@@ -3,6 +3,7 @@ results) goes to a temporary name in the same folder and is renamed into place, 
 never sees half a file and a crash leaves at most a stray hidden `.NAME.*.tmp` file."""
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from contextlib import contextmanager
@@ -80,7 +81,6 @@ def read_jsonl(path: str | os.PathLike, stop_at_bad_line: bool = False) -> list:
     """The JSON values of a JSON-lines log, [] when it does not exist. A line that does not
     parse (the torn last line a kill leaves) is skipped, or ends the reading with
     `stop_at_bad_line` (logs whose lines are games to replay from there)."""
-    import json
     path = Path(path)
     if not path.exists():
         return []

@@ -26,6 +26,8 @@ from typing import Any, Protocol
 from .coords import BLACK, WHITE, color_name, to_gtp
 from .errors import IllegalMoveError
 from .game import GameState
+from .rng import as_generator
+from .search import MCTS, search_games
 from .search.mcts import RESIGN
 from .sgf import GameRecord
 
@@ -60,14 +62,12 @@ class SearchPlayer:
     move (resignation included) from ``MCTS.choose``. ``simulations``: per game, or one count."""
 
     def __init__(self, evaluator, config, rng=None):
-        from .rng import as_generator
         self.evaluator = evaluator
         self.config = config
         self.rng = as_generator(rng)
 
     def searcher(self, entry: "LoopGame"):
         """This player's MCTS of ``entry`` (made at its first move)."""
-        from .search import MCTS
         mcts = entry.state.get(self)
         if mcts is None:
             mcts = entry.state[self] = MCTS(self.evaluator, self.config, rng=self.rng)
@@ -75,7 +75,6 @@ class SearchPlayer:
 
     def search(self, entries: list["LoopGame"], simulations=None) -> list:
         """The search results of ``entries`` (``simulations`` per game, or one count)."""
-        from .search import search_games
         searchers = [self.searcher(entry) for entry in entries]
         sims = self.config.num_simulations if simulations is None else simulations
         return search_games(searchers, [entry.game for entry in entries], sims)

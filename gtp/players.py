@@ -14,10 +14,10 @@ defaults (goengine/agents/kinds.py).
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 from goengine.agents import AGENT_KINDS, AgentContext, AgentSpec, SpecError, check_agent_spec, parse_agent_spec
+from goengine.agents.kinds import check_file
 
 __all__ = ["PlayerOptions", "FLAG_OPTIONS", "agent_spec", "check_options", "make_agent"]
 
@@ -86,9 +86,11 @@ def agent_spec(agent: str | AgentSpec, options: PlayerOptions, resign_threshold=
     naming the flag for one the kind does not take or the spec already sets."""
     spec = parse_agent_spec(agent) if isinstance(agent, str) else agent
     kind = AGENT_KINDS[spec.kind]
-    if options.weights is not None and not os.path.isfile(options.weights):
-        what = "is a directory" if os.path.isdir(options.weights) else "does not exist"
-        raise SpecError(f"weights file {options.weights!r} {what}")
+    if options.weights is not None:  # a missing file first: it is the user's first problem
+        try:
+            check_file(options.weights, "weights file")
+        except ValueError as exc:
+            raise SpecError(str(exc)) from None
     extra = {}
     for flag, text in _flag_texts(options, resign_threshold).items():
         key = FLAG_OPTIONS[flag]

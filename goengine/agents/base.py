@@ -84,7 +84,8 @@ class RandomAgent:
 
 class MCTSAgent:
     """Plays the move chosen by a Monte Carlo tree search with the given evaluator.
-    ``budget``: visits and seconds per move (a bare ``seconds`` is kept for old callers)."""
+    ``budget``: visits and seconds per move; without it, ``seconds`` per move when given,
+    else the config's num_simulations."""
 
     policy = None
     board_sizes = None

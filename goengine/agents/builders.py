@@ -20,20 +20,12 @@ SHIPPED_LEE_9X9 = "lee-9x9.json"
 """File name of the shipped 9x9 AlphaGo Lee manifest (policy, value, rollout) in goengine/weights/."""
 
 
-def _budget(simulations: int, seconds: float | None, budget: SearchBudget | None) -> SearchBudget:
-    """The budget a builder was given, else the old (simulations, seconds) pair's: a time
-    budget, or `simulations` visits."""
-    if budget is not None:
-        return budget
-    return SearchBudget(None if seconds is not None else simulations, seconds, simulations)
-
-
 def pure_mcts_agent(simulations: int = 1000, rng=None, seconds: float | None = None,
                     budget: SearchBudget | None = None, **config_changes) -> MCTSAgent:
     """UCT with uniform priors and C random playouts at every leaf: no network at all."""
     config = MCTSConfig.pure_mcts(num_simulations=simulations, **config_changes)
-    budget = _budget(simulations, seconds, budget)
-    return MCTSAgent(UniformEvaluator(), config, rng=rng, name=f"mcts:{simulations}", budget=budget)
+    return MCTSAgent(UniformEvaluator(), config, rng=rng, name=f"mcts:{simulations}", seconds=seconds,
+                     budget=budget)
 
 
 def rollout_mcts_agent(simulations: int = 1000, rollouts: int = 1, rng=None, **config_changes) -> MCTSAgent:
@@ -73,7 +65,7 @@ def zero_agent(weights: str | None = None, simulations: int = 800, seconds: floa
     evaluator.prepare_backend()  # export and quantise now, not during the first move's clock
     config = MCTSConfig(num_simulations=simulations, **config_changes)
     return MCTSAgent(evaluator, config, rng=rng, name=f"zero:{simulations}",
-                     budget=_budget(simulations, seconds, budget), weights=str(path),
+                     seconds=seconds, budget=budget, weights=str(path),
                      board_sizes=(model.config.board_size,),
                      policy=lambda game: network_policy(evaluator, game))
 
@@ -157,6 +149,6 @@ def lee_agent(weights: str, simulations: int = 800, seconds: float | None = None
         config_changes.setdefault("mix_lambda", 1.0)
     config = MCTSConfig.lee(num_simulations=simulations, **config_changes)
     return MCTSAgent(evaluator, config, rng=rng, name=f"lee:{simulations}",
-                     budget=_budget(simulations, seconds, budget), rollout_policy=rollout,
+                     seconds=seconds, budget=budget, rollout_policy=rollout,
                      weights=str(weights), board_sizes=(policy.config.board_size,),
                      policy=lambda game: network_policy(evaluator, game))

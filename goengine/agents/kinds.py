@@ -18,7 +18,7 @@ from .spec import (
 )
 
 __all__ = ["MCTS_VISITS", "NETWORK_VISITS", "ZERO_PLAY_SEARCH", "BACKENDS", "SYMMETRIES",
-           "search_budget"]
+           "search_budget", "check_file"]
 
 MCTS_VISITS = 3_000
 """Simulations per move of pure MCTS without visits= or seconds= (8 playouts per
@@ -101,7 +101,8 @@ def _mcts_agent(options, context, stream):
 
 
 # ---------------------------------------------------------------------------- networks
-def _check_file(path: str, what: str) -> None:
+def check_file(path: str, what: str) -> None:
+    """ValueError naming ``what`` when ``path`` does not exist or is not a file."""
     if not os.path.exists(path):
         raise ValueError(f"{what} {path!r} does not exist")
     if not os.path.isfile(path):
@@ -114,7 +115,7 @@ def require_weights(options: dict, kind: str) -> str:
     path = options.get("weights")
     if path is None:
         raise ValueError(f"{kind} needs --weights FILE (weights=FILE in a spec)")
-    _check_file(path, "weights file")
+    check_file(path, "weights file")
     return path
 
 
@@ -128,7 +129,7 @@ def network_weights(options: dict, kind: str) -> str:
             raise ValueError(f"{kind} needs weights=FILE (no network is shipped in "
                              f"goengine/weights/)")
         return path
-    _check_file(path, "weights file")
+    check_file(path, "weights file")
     return path
 
 
@@ -216,7 +217,7 @@ def _lee_parts(weights: str) -> dict:
     parts = lee_weights(weights)
     for part, path in parts.items():
         if path is not None:
-            _check_file(path, f"the {part} checkpoint named by {weights!r},")
+            check_file(path, f"the {part} checkpoint named by {weights!r},")
     return parts
 
 
