@@ -4,6 +4,7 @@ Zero's format. Golden sessions through a subprocess are in test_gtp_golden.py.
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import queue
@@ -294,16 +295,24 @@ def test_input_reader_counts_only_commands():
         assert reader.get(timeout=5) is None  # the end stays the end
 
 
-@pytest.mark.parametrize("ending", ["quit", "end of input"])
-def test_quit_or_end_of_input_stops_a_genmove_search(ending):
-    # a GUI that quits, or closes the pipe, during a genmove does not wait for the search
-    # (issue 30, item 15): a 10 s budget stops within 0.05 s; the bound is generous
-    engine = GoEngine("mcts", PlayerOptions(seed=1, visits=10**8, time_per_move=10.0))
+@contextlib.contextmanager
+def _served(engine):
+    """The engine serving a pipe in a thread, as a GUI drives it: (the pipe's writing end,
+    the engine's output so far, the serving thread)."""
     r, w = os.pipe()
     out = io.StringIO()
     with os.fdopen(r, "rb") as rf, os.fdopen(w, "wb") as wf:
         served = threading.Thread(target=engine.run, args=(rf, out), daemon=True)
         served.start()
+        yield wf, out, served
+
+
+@pytest.mark.parametrize("ending", ["quit", "end of input"])
+def test_quit_or_end_of_input_stops_a_genmove_search(ending):
+    # a GUI that quits, or closes the pipe, during a genmove does not wait for the search
+    # (issue 30, item 15): a 10 s budget stops within 0.05 s; the bound is generous
+    engine = GoEngine("mcts", PlayerOptions(seed=1, visits=10**8, time_per_move=10.0))
+    with _served(engine) as (wf, out, served):
         wf.write(b"genmove b\n")
         wf.flush()
         time.sleep(0.5)  # the search is running
@@ -326,11 +335,7 @@ def test_quit_or_end_of_input_stops_a_genmove_search(ending):
 def test_other_commands_do_not_cut_a_genmove_short():
     # only quit and the end of input stop a genmove; a pipelined command waits for it
     engine = GoEngine("mcts", PlayerOptions(seed=1, visits=10**8, time_per_move=1.0))
-    r, w = os.pipe()
-    out = io.StringIO()
-    with os.fdopen(r, "rb") as rf, os.fdopen(w, "wb") as wf:
-        served = threading.Thread(target=engine.run, args=(rf, out), daemon=True)
-        served.start()
+    with _served(engine) as (wf, out, served):
         wf.write(b"genmove b\nname\n")
         wf.flush()
         deadline = time.monotonic() + 30
