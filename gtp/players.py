@@ -56,10 +56,6 @@ class PlayerOptions:
     def context(self) -> AgentContext:
         return AgentContext(size=self.size, komi=self.komi, seed=self.seed, threads=self.threads)
 
-    def rng(self, stream: int = 0):
-        """The generator of one random stream, as the agent context gives it."""
-        return self.context().rng(stream)
-
 
 FLAG_OPTIONS = {"--weights": "weights", "--visits": "visits", "--time-per-move": "seconds",
                 "--workers": "workers", "--backend": "backend", "--lambda": "lambda",

@@ -175,7 +175,7 @@ ZERO_PLAY_SEARCH = {"mix_lambda": ZERO_OPTIONS["lambda"].default, "mix_ramp": ZE
 
 
 @register_agent_kind(
-    "zero", options=ZERO_OPTIONS, reusable=True, searches=True, has_policy=True,
+    "zero", options=ZERO_OPTIONS, reusable=True, searches=True,
     check=lambda options: network_weights(options, "zero"),
     board_sizes=lambda options: (board_size(network_weights(options, "zero")),),
     files=lambda options: [network_weights(options, "zero")],
@@ -239,7 +239,7 @@ def _lee_files(options: dict) -> list[str]:
                                          "without a value net)"),
         "temperature": Option(positive_float, 0.67, "softmax temperature of the policy priors"),
         "expansion": Option(positive_int, None, "visits before a leaf is expanded (default 8)")},
-    reusable=True, searches=True, has_policy=True,
+    reusable=True, searches=True,
     check=lambda options: _lee_parts(_lee_manifest(options)), files=_lee_files,
     board_sizes=lambda options: (board_size(_lee_parts(_lee_manifest(options))["policy"]),),
     help="AlphaGo Lee: policy-and-value MCTS with rollouts (default: the shipped 9x9 networks)",
@@ -263,7 +263,7 @@ def _lee_agent(options, context, stream):
         "sample": Option(boolean, False, "sample a move from the policy instead of its most "
                                          "probable legal move"),
         "seed": Option(_int, None, "seed of this agent alone")},
-    reusable=True, has_policy=True,
+    reusable=True,
     check=lambda options: network_weights(options, "policy"),
     board_sizes=lambda options: (board_size(network_weights(options, "policy")),),
     files=lambda options: [network_weights(options, "policy")],

@@ -93,8 +93,6 @@ class AgentKind:
     folder can tell when the same label and spec would now load another network."""
     searches: bool = False
     """Its agents search (``agent.mcts``): the GTP engine's analysis commands work."""
-    has_policy: bool = False
-    """Its agents have a raw network policy (``agent.policy``)."""
     board_sizes: Callable[[dict], tuple] | None = None
     """``board_sizes(options)``: the sizes the agent plays, read from its files without
     building it (None: every size)."""
@@ -115,7 +113,7 @@ def register_agent_kind(name: str, *, options: dict | None = None, raw: bool = F
                         reusable: bool = False, help: str = "", example: str = "",
                         check: Callable[[dict], None] | None = None,
                         files: Callable[[dict], list] | None = None,
-                        searches: bool = False, has_policy: bool = False,
+                        searches: bool = False,
                         board_sizes: Callable[[dict], tuple] | None = None):
     """Decorator: register ``factory(options: dict, context: AgentContext, stream: tuple)``
     under ``name``. ``options`` maps each accepted option to an ``Option`` (or a bare
@@ -131,7 +129,7 @@ def register_agent_kind(name: str, *, options: dict | None = None, raw: bool = F
 
     def add(factory):
         AGENT_KINDS[name] = AgentKind(name, factory, declared, raw, reusable, help,
-                                      example or name, check, files, searches, has_policy,
+                                      example or name, check, files, searches,
                                       board_sizes)
         return factory
     return add
