@@ -41,7 +41,6 @@ from goengine.agents import (
 import gtp.kind  # noqa: F401  (registers the gtp: kind)
 
 from ..errors import ArenaError, SpecError
-from ..game_runner import play_game
 from .config import (
     CONFIG_FILE, GAMES_DIR, RESULTS_FILE, RESULTS_SCHEMA, SUMMARY_FILE, ArenaConfig, ScheduledGame,
     schedule_games,
@@ -56,7 +55,7 @@ __all__ = [
     "AGENT_KINDS", "AgentContext", "AgentKind", "AgentPool", "AgentSpec", "ArenaConfig", "ArenaError",
     "GameResult", "ResultsLog", "ScheduledGame", "SpecError", "agent_digests", "agent_identity",
     "check_agent_spec", "default_out_dir", "format_summary", "load_results", "make_agent",
-    "parse_agent_spec", "play_game", "play_schedule", "play_scheduled_game", "prepare_folder",
+    "parse_agent_spec", "play_schedule", "play_scheduled_game", "prepare_folder",
     "random_opening", "register_agent_kind", "run_arena", "schedule_games", "spec_key", "summarize",
     "write_summary", "CONFIG_FILE", "GAMES_DIR", "RESULTS_FILE", "RESULTS_SCHEMA", "SUMMARY_FILE",
     "OPENING_COMMENT",
