@@ -194,7 +194,10 @@ class SelfPlayWorker:
     def _finish(self, entry: LoopGame) -> FinishedGame:
         slot, game = entry.data, entry.game
         won = winner(entry)
-        slot.samples.finish(won)
+        if slot.resigned:  # no final position: z is a target, ownership and score are not
+            slot.samples.finish(won)
+        else:
+            slot.samples.finish(won, game.recent_stones(1)[0], game.score())
         return FinishedGame(slot.samples, game_record(entry), won, game.move_number, slot.resigned,
                             slot.playthrough, slot.would_resign, tuple(slot.min_values))
 

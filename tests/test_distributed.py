@@ -26,7 +26,7 @@ from training.zero_config import ZeroConfig, preset  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 torch.set_num_threads(1)
 
-TINY = dict(generations=1, games_per_generation=4, games_per_shard=2, train_steps=20, batch_size=16,
+TINY = dict(net="tiny", generations=1, games_per_generation=4, games_per_shard=2, train_steps=20, batch_size=16,
             gating_games=2, gating_simulations=4, checkpoint_every=5, threads=1,
             selfplay=dict(search=dict(num_simulations=6, leaves_per_batch=2), parallel_games=4, max_moves=40))
 
@@ -190,6 +190,25 @@ def test_two_process_ddp_training_equals_one_process(played):
     assert state["generation"] == 1  # rank 0 gated and wrote the state; the loop ran to its end
     assert len(run_lines := (folder / "gating" / "gen_0001.jsonl").read_text().splitlines()) == 2, run_lines
     assert not (folder / "train" / "progress_0001.pt").exists()
+
+
+def test_two_process_ddp_trains_the_auxiliary_heads_as_one_process(tmp_path):
+    """Pooled heads: each auxiliary term's rank share is scaled by its weight total over the
+    ranks. Two steps only: with max pooling, float rounding grows over more steps (the tests
+    above use AlphaGo Zero's heads, whose training stays within rounding for 20)."""
+    cfg = tiny(net="tiny-pooled", train_steps=2, batch_size=32, checkpoint_every=100)
+    run = quiet_run(tmp_path / "played", cfg)
+    run.selfplay(0)
+    for name in ("reference", "ddp"):
+        shutil.copytree(tmp_path / "played", tmp_path / name)
+    quiet_run(tmp_path / "reference").train(1)
+    out = torchrun(tmp_path / "ddp", cfg)
+    assert out.returncode == 0, out.stderr[-3000:]
+    _assert_same_weights(tmp_path / "reference" / "train" / "candidate_0001.pt",
+                         tmp_path / "ddp" / "train" / "candidate_0001.pt")
+    header = (tmp_path / "ddp" / "train_log.csv").read_text().splitlines()[0].split(",")
+    assert header[-3:] == ["ownership_loss", "score_loss", "reply_loss"]
+    np.testing.assert_allclose(_log_rows(tmp_path / "ddp"), _log_rows(tmp_path / "reference"), atol=2e-5)
 
 
 def test_ddp_progress_checkpoint_resumes_in_one_process(played):

@@ -74,7 +74,7 @@ def test_recalibrated_batchnorm_holds_the_statistics_of_the_positions(shards):
         if isinstance(m, torch.nn.BatchNorm2d):
             norm = m
             break
-    x, _, _, _ = window.batch(np.random.default_rng(1), 2000)
+    x = window.batch(np.random.default_rng(1), 2000).x
     with torch.no_grad():
         act = conv(torch.from_numpy(x))
     expected = act.mean(dim=(0, 2, 3))
@@ -102,7 +102,7 @@ def test_average_command_reads_a_run_and_writes_a_loadable_checkpoint(shards, tm
     torch.testing.assert_close(model.state_dict()[key],
                                (nets[2].state_dict()[key] + nets[3].state_dict()[key]) / 2)
     # the network plays: finite priors and values on the run's positions
-    x, _, _, _ = ReplayWindow.from_folder(run / "selfplay").batch(np.random.default_rng(0), 8)
+    x = ReplayWindow.from_folder(run / "selfplay").batch(np.random.default_rng(0), 8).x
     with torch.no_grad():
         logits, v = model(torch.from_numpy(x))
     assert torch.isfinite(logits).all() and torch.isfinite(v).all()

@@ -91,7 +91,7 @@ def test_replay_window_applies_symmetries_to_planes_and_policy_together():
     g.add(stones, BLACK, pi)
     g.finish(BLACK)
     window = ReplayWindow([_as_shard([g])])
-    x, p, z, w = window.batch(np.random.default_rng(0), 64)
+    x, p, z, w = window.batch(np.random.default_rng(0), 64)[:4]
     corner_planes = x[:, 0].reshape(64, 25).argmax(axis=1)
     np.testing.assert_array_equal(corner_planes, p[:, :25].argmax(axis=1))
     assert len(set(corner_planes.tolist())) == 4  # the four corners all appear
@@ -338,19 +338,19 @@ def test_elo_rating_of_generations_against_hand_computed_scores():
 
 def test_training_loss_falls(tmp_path):
     from goengine.models import load
-    from training.zero import zero_losses
+    from training.zero import tensor_batch, zero_losses
     cfg = tiny_config(games_per_generation=8, train_steps=150, batch_size=32, checkpoint_every=1000,
                       selfplay=dict(search=dict(num_simulations=16)))
     run = ZeroRun(tmp_path / "run", cfg, log=lambda *a: None, progress=False)
     run.selfplay(0)
     window = ReplayWindow.from_folder(run.selfplay_dir(0))
-    batch = [torch.from_numpy(a) for a in window.batch(np.random.default_rng(5), 256)]
+    batch = tensor_batch(window.batch(np.random.default_rng(5), 256), "cpu")
     before = load(run.model_path(0))
     run.train(1)
     after = load(run.candidate_path(1))
     with torch.no_grad():
-        p0, v0 = zero_losses(before, *batch)
-        p1, v1 = zero_losses(after, *batch)
+        p0, v0 = (zero_losses(before, batch)[k] for k in ("policy", "value"))
+        p1, v1 = (zero_losses(after, batch)[k] for k in ("policy", "value"))
     assert v1 < 0.5 * v0
     assert p1 < p0
     assert p1 + v1 < 0.85 * (p0 + v0)
@@ -458,6 +458,6 @@ def test_the_selfplay_config_holds_its_search_and_reads_older_flat_configs():
     for name in PRESETS:
         assert ZeroConfig.from_json(PRESETS[name].to_json()) == PRESETS[name]
     cfg = PRESETS["9x9"].selfplay
-    assert cfg.simulations == cfg.search.num_simulations == 200
+    assert cfg.simulations == cfg.search.num_simulations == 96
     assert cfg.mcts_config(resign=True).resign_threshold == cfg.resign_threshold
     assert cfg.mcts_config().resign_threshold is None and cfg.search.temperature_moves is None

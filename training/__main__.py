@@ -105,7 +105,7 @@ def main(argv=None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     z = sub.add_parser("zero", help="AlphaGo Zero self-play training loop (resumable)")
     z.add_argument("--run", default="runs/zero-tiny", help="run folder (created, or resumed if it exists)")
-    z.add_argument("--preset", default="tiny", help="tiny (minutes on a CPU), 9x9, 19x19")
+    z.add_argument("--preset", default="tiny", help="tiny (minutes on a CPU), 9x9, 19x19 (the efficient recipe), agz-9x9, agz-19x19 (AlphaGo Zero as published)")
     z.add_argument("--generations", type=int, help="total generations to reach")
     z.add_argument("--games", type=int, help="self-play games per generation")
     z.add_argument("--visits", "--simulations", dest="simulations", type=int, metavar="N",

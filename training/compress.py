@@ -142,7 +142,7 @@ def held_out_loss(model, window: ReplayWindow, batch_size: int = 1024) -> dict:
     device = next(model.parameters()).device
     policy_sum = weight_sum = value_sum = 0.0
     for batch in window.in_order(batch_size):
-        x, pi, z, w = (torch.from_numpy(a).to(device) for a in batch)
+        x, pi, z, w = (torch.from_numpy(a).to(device) for a in batch[:4])
         policy_loss, value_loss = distill_losses(model, None, x, pi, z, w, 0.0, 1.0)
         policy_sum += policy_loss.item() * w.sum().clamp(min=1).item()
         weight_sum += w.sum().item()
@@ -208,7 +208,7 @@ def distill(student, teacher, shards, out, config: DistillConfig = DistillConfig
         lr = config.learning_rate * 0.1 ** sum(step >= d * config.steps for d in config.lr_drops)
         for group in opt.param_groups:
             group["lr"] = lr
-        x, pi, z, w = (torch.from_numpy(a).to(device) for a in window.batch(rng, config.batch_size))
+        x, pi, z, w = (torch.from_numpy(a).to(device) for a in window.batch(rng, config.batch_size)[:4])
         policy_loss, value_loss = distill_losses(student, teacher, x, pi, z, w, config.alpha, config.temperature)
         loss = policy_loss + value_loss
         opt.zero_grad()

@@ -1,15 +1,26 @@
 """Training data: a replay window over the newest self-play shards, sampled with symmetries.
 
     window = ReplayWindow.from_folder("runs/zero/selfplay", max_samples=100_000)
-    x, pi, z, policy_weight = window.batch(rng, 256)    # numpy, ready for torch.from_numpy
+    batch = window.batch(rng, 256)    # a Batch of numpy arrays, ready for torch.from_numpy
 
-x is float32 (B, 17, N, N) zero17 planes, pi float32 (B, N*N+1), z float32 (B,),
-policy_weight float32 (B,) = 1 for full searches, 0 for playout-cap cheap ones. Each sample is
-seen through a random one of the 8 dihedral symmetries (planes and pi moved together).
+Each sample is seen through a random one of the 8 dihedral symmetries (planes, policies and
+ownership moved together). Batch fields, B rows:
+    x              float32 (B, 17, N, N) zero17 planes
+    pi             float32 (B, N*N+1)    the search's visit distribution
+    z              float32 (B,)          the game's outcome for the mover
+    policy_weight  float32 (B,)          1 for full searches, 0 for playout-cap cheap ones
+    ownership      float32 (B, N, N)     the final owner of each point, mover's view (+1/0/-1)
+    score          float32 (B,)          the final area margin, mover's view
+    final_weight   float32 (B,)          1 where the game was scored (ownership and score are
+                                         targets), 0 for resigned games and schema-1 shards
+    reply          float32 (B, N*N+1)    the opponent's next visit distribution (the
+                                         auxiliary opponent-move target, KataGo's)
+    reply_weight   float32 (B,)          1 where that next move exists and was a full search
 """
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -56,6 +67,30 @@ def split_holdout(paths: list, every: int) -> tuple[list, list]:
     return [p for i, p in enumerate(paths) if i % every != every - 1], held
 
 
+class Batch(NamedTuple):
+    """Training targets of B samples (the fields are described in the module docstring)."""
+
+    x: np.ndarray
+    pi: np.ndarray
+    z: np.ndarray
+    policy_weight: np.ndarray
+    ownership: np.ndarray
+    score: np.ndarray
+    final_weight: np.ndarray
+    reply: np.ndarray
+    reply_weight: np.ndarray
+
+
+def _next_in_game(shard: dict) -> np.ndarray:
+    """Per sample, whether the shard's next row is the same game's next move (then it holds
+    the opponent's reply): rows of a game are stored in move order."""
+    game = shard["game"]
+    return np.append(game[1:] == game[:-1], False)
+
+
+_ARRAYS = ("stones", "to_play", "pi", "z", "full", "ownership", "score", "final", "has_next")
+
+
 class ReplayWindow:
     def __init__(self, shards: list[dict]):
         if not shards:
@@ -69,6 +104,10 @@ class ReplayWindow:
         self.pi = np.concatenate([s["pi"] for s in shards])
         self.z = np.concatenate([s["z"] for s in shards])
         self.full = np.concatenate([s["full_search"] for s in shards])
+        self.ownership = np.concatenate([s["ownership"] for s in shards])
+        self.score = np.concatenate([s["score"] for s in shards])
+        self.final = np.concatenate([s["final"] for s in shards])
+        self.has_next = np.concatenate([_next_in_game(s) for s in shards])
 
     @classmethod
     def from_paths(cls, paths, max_samples: int | None = None) -> "ReplayWindow":
@@ -82,7 +121,7 @@ class ReplayWindow:
                 break
         window = cls(list(reversed(chosen)))
         if max_samples is not None and len(window) > max_samples:
-            for name in ("stones", "to_play", "pi", "z", "full"):
+            for name in _ARRAYS:
                 setattr(window, name, getattr(window, name)[-max_samples:])
         return window
 
@@ -93,16 +132,32 @@ class ReplayWindow:
     def __len__(self) -> int:
         return self.z.shape[0]
 
-    def in_order(self, batch_size: int):
-        """Every sample once, in order and as played (no symmetry): batches of
-        (x, pi, z, policy_weight) for measuring a network on held-out games."""
-        for start in range(0, len(self), batch_size):
-            rows = slice(start, start + batch_size)
-            yield (zero17(self.stones[rows], self.to_play[rows], self.size), self.pi[rows],
-                   self.z[rows], self.full[rows].astype(np.float32))
+    def _batch(self, idx: np.ndarray, syms: np.ndarray | None) -> Batch:
+        """The Batch of rows idx, each moved by its symmetry (None: as played)."""
+        n2 = self.size * self.size
+        x = zero17(self.stones[idx], self.to_play[idx], self.size)
+        pi = self.pi[idx]
+        has_reply = self.has_next[idx]
+        nxt = np.where(has_reply, idx + 1, idx)  # (a row without a reply reads itself, weight 0)
+        reply = self.pi[nxt]
+        own = np.zeros((idx.size, n2 + 1), np.float32)  # padded with a "pass" column to share
+        own[:, :n2] = self.ownership[idx]               # the policy's symmetry code
+        if syms is not None:
+            x = apply_planes_each(x, syms)
+            pi, reply, own = (apply_policy_each(a, syms) for a in (pi, reply, own))
+        return Batch(x, pi.astype(np.float32, copy=True), self.z[idx].copy(), self.full[idx].astype(np.float32),
+                     own[:, :n2].reshape(-1, self.size, self.size), self.score[idx].copy(),
+                     self.final[idx].astype(np.float32), reply.astype(np.float32, copy=True),
+                     (has_reply & self.full[nxt]).astype(np.float32))
 
-    def batch(self, rng: np.random.Generator, batch_size: int, part: tuple[int, int] | None = None):
-        """A batch of batch_size samples. part=(rank, world): every rank draws the same whole
+    def in_order(self, batch_size: int):
+        """Every sample once, in order and as played (no symmetry): Batches for measuring
+        a network on held-out games."""
+        for start in range(0, len(self), batch_size):
+            yield self._batch(np.arange(start, min(start + batch_size, len(self))), None)
+
+    def batch(self, rng: np.random.Generator, batch_size: int, part: tuple[int, int] | None = None) -> Batch:
+        """A Batch of batch_size samples. part=(rank, world): every rank draws the same whole
         batch from the same rng stream and gets its slice (rows rank*B//world to
         (rank+1)*B//world), so `world` processes together see exactly one process's batch."""
         idx = rng.integers(0, len(self), size=batch_size)
@@ -111,6 +166,4 @@ class ReplayWindow:
             rank, world = part
             rows = slice(rank * batch_size // world, (rank + 1) * batch_size // world)
             idx, syms = idx[rows], syms[rows]
-        x = apply_planes_each(zero17(self.stones[idx], self.to_play[idx], self.size), syms)
-        pi = apply_policy_each(self.pi[idx], syms)
-        return x, pi, self.z[idx].copy(), self.full[idx].astype(np.float32)
+        return self._batch(idx, syms)

@@ -215,7 +215,8 @@ class Distributed:
 
     def _train(self, run, g: int) -> None:
         from .runfolder import writing
-        from .zero import learning_rate, zero_losses
+        from .zero import learning_rate, log_columns, tensor_batch
+        from .zero_loss import combine, log_row, loss_terms, loss_weights
         cfg = run.config
         if cfg.batch_size < self.world:
             raise ValueError(f"batch_size {cfg.batch_size} is smaller than the {self.world} processes")
@@ -236,39 +237,41 @@ class Distributed:
         bar = progress_bar(cfg.train_steps, f"gen {g} train x{self.world}", run.progress and main, initial=step)
         log_path = run.folder / "train_log.csv"
         log_file = writer = None
+        weights = loss_weights(cfg)
         if main:
+            columns = log_columns(log_path, model)
             new_log = not log_path.exists()
             log_file = open(log_path, "a", newline="")
             writer = csv.writer(log_file)
             if new_log:
-                writer.writerow(["generation", "step", "loss", "policy_loss", "value_loss", "lr"])
+                writer.writerow(columns)
         try:
             while step < cfg.train_steps:
                 lr = learning_rate(cfg, g, step)
                 for group in opt.param_groups:
                     group["lr"] = lr
-                x, pi, z, w = window.batch(rng, cfg.batch_size, part=(self.rank, self.world))
-                x, pi, z, w = (torch.from_numpy(a).to(self.device) for a in (x, pi, z, w))
-                # scale this rank's mean losses so that the mean over ranks (DDP's gradient
-                # average) is the whole batch's loss: policy weights and samples over all ranks
-                totals = torch.tensor([float(w.sum()), float(len(z))], dtype=torch.float64, device=self.device)
+                batch = tensor_batch(window.batch(rng, cfg.batch_size, part=(self.rank, self.world)), self.device)
+                terms = loss_terms(net, batch)
+                # scale each of this rank's sums so that the mean over ranks (DDP's gradient
+                # average) is the whole batch's mean: each term's weight total over all ranks
+                totals = torch.stack([weight.detach() for _, weight in terms.values()]).to(torch.float64)
                 dist.all_reduce(totals)
-                policy_loss, value_loss = zero_losses(net, x, pi, z, w)
-                policy_part = policy_loss * (max(float(w.sum()), 1.0) * self.world / max(float(totals[0]), 1.0))
-                value_part = value_loss * (len(z) * self.world / float(totals[1]))
-                loss = policy_part + value_part
+                parts = {name: total * (self.world / max(float(t), 1.0))
+                         for (name, (total, _)), t in zip(terms.items(), totals)}
+                loss = combine(parts, weights)
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
                 step += 1
                 bar.update(1)
                 if step % 10 == 0 or step == cfg.train_steps:
-                    parts = torch.stack([policy_part.detach(), value_part.detach()]).to(torch.float64)
-                    dist.all_reduce(parts)
-                    p, v = (float(t) / self.world for t in parts)
+                    means = torch.stack([p.detach() for p in parts.values()]).to(torch.float64)
+                    dist.all_reduce(means)
+                    losses = {name: float(t) / self.world for name, t in zip(parts, means)}
+                    losses["loss"] = float(combine(losses, weights))
                     if main:
                         with writing(log_path):  # a full disk names the log
-                            writer.writerow([g, step, f"{p + v:.5f}", f"{p:.5f}", f"{v:.5f}", f"{lr:.5g}"])
+                            writer.writerow(log_row(g, step, losses, lr, columns))
                             log_file.flush()
                 if main and step % cfg.checkpoint_every == 0 and step < cfg.train_steps:
                     atomic_torch_save({"model": model.state_dict(), "optimizer": opt.state_dict(),

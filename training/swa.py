@@ -70,7 +70,7 @@ def recalibrate_batchnorm(model: nn.Module, window, batches: int = 100, batch_si
     rng = np.random.default_rng(seed)
     model.train()
     for _ in range(batches):
-        x, _, _, _ = window.batch(rng, batch_size)
+        x = window.batch(rng, batch_size).x
         model(torch.from_numpy(x).to(device))
     for m, momentum in zip(norms, saved):
         m.momentum = momentum

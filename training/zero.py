@@ -30,7 +30,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from goengine.fileio import atomic_write_bytes, keep_csv_rows, read_jsonl
 from goengine.models import ZeroNet, load, save, zero_config
@@ -45,19 +44,28 @@ from selfplay.netmatch import play_net_match
 from selfplay.records import list_shards, read_shard
 from selfplay.worker import SelfPlayConfig, SelfPlayWorker, brief_stats, calibrate_resign_threshold
 
-from .datasets import ReplayWindow
+from .datasets import Batch, ReplayWindow
 from .zero_config import ZeroConfig, gating_search, resumed_config
 from .runfolder import append_line, lock_run_folder, remove_temporaries, writing
+from .zero_loss import LOG_COLUMNS, log_row, loss_weights, zero_losses
 from .zero_stats import selfplay_stats, write_selfplay_shard
 
 
-def zero_losses(model, x, pi, z, w):
-    """AlphaGo Zero's loss terms (the L2 term is the optimizer's weight decay):
-    policy cross-entropy -pi . log p (over full-search samples only, weights w) and value
-    MSE (z - v)^2 (over all samples)."""
-    logits, v = model(x)
-    policy_loss = -(w * (pi * F.log_softmax(logits, dim=1)).sum(1)).sum() / w.sum().clamp(min=1)
-    return policy_loss, F.mse_loss(v, z)
+def tensor_batch(batch: Batch, device) -> Batch:
+    """A Batch of numpy arrays as torch tensors on `device`."""
+    return Batch(*(torch.from_numpy(a).to(device) for a in batch))
+
+
+def log_columns(path: Path, model=None) -> list[str]:
+    """The columns of a train_log.csv: its header's when it has one (a run started before the
+    auxiliary heads keeps its six); for a new log, LOG_COLUMNS for a `model` with pooled
+    heads, the first six (no auxiliary losses) otherwise."""
+    if path.exists():
+        with open(path, newline="") as f:
+            header = next(csv.reader(f), None)
+        if header:
+            return header
+    return list(LOG_COLUMNS) if getattr(model, "has_ownership", False) else LOG_COLUMNS[:6]
 
 
 def learning_rate(cfg: ZeroConfig, g: int, step: int) -> float:
@@ -338,28 +346,26 @@ class ZeroRun:
         self.log(f"[gen {g}] training on {len(window)} samples for {cfg.train_steps - step} steps")
         bar = progress_bar(cfg.train_steps, f"gen {g} train", self.progress, initial=step)
         log_path = self.folder / "train_log.csv"
+        columns = log_columns(log_path, model)
         new_log = not log_path.exists()
+        weights = loss_weights(cfg)
         with open(log_path, "a", newline="") as log_file:
             writer = csv.writer(log_file)
             if new_log:
-                writer.writerow(["generation", "step", "loss", "policy_loss", "value_loss", "lr"])
+                writer.writerow(columns)
             while step < cfg.train_steps:
                 lr = learning_rate(cfg, g, step)
                 for group in opt.param_groups:
                     group["lr"] = lr
-                x, pi, z, w = window.batch(rng, cfg.batch_size)
-                x, pi, z, w = (torch.from_numpy(a).to(self.device) for a in (x, pi, z, w))
-                policy_loss, value_loss = zero_losses(model, x, pi, z, w)
-                loss = policy_loss + value_loss
+                losses = zero_losses(model, tensor_batch(window.batch(rng, cfg.batch_size), self.device), weights)
                 opt.zero_grad()
-                loss.backward()
+                losses["loss"].backward()
                 opt.step()
                 step += 1
                 bar.update(1)
                 if step % 10 == 0 or step == cfg.train_steps:
                     with writing(log_path):  # a full disk names the log
-                        writer.writerow([g, step, f"{loss.item():.5f}", f"{policy_loss.item():.5f}",
-                                         f"{value_loss.item():.5f}", f"{lr:.5g}"])
+                        writer.writerow(log_row(g, step, {k: v.item() for k, v in losses.items()}, lr, columns))
                         log_file.flush()
                 if step % cfg.checkpoint_every == 0 and step < cfg.train_steps:
                     atomic_torch_save({"model": model.state_dict(), "optimizer": opt.state_dict(),
@@ -377,8 +383,10 @@ class ZeroRun:
     def _truncate_log(self, g: int, step: int) -> None:
         """Drop log rows of generation g written after the checkpoint being resumed, or all of
         them when training starts at step 0 (and any row torn by a kill: a complete one has
-        six fields)."""
-        keep_csv_rows(self.folder / "train_log.csv", lambda row: len(row) == 6 and not (
+        as many fields as the header)."""
+        path = self.folder / "train_log.csv"
+        width = len(log_columns(path))
+        keep_csv_rows(path, lambda row: len(row) == width and not (
             row[0] == str(g) and int(row[1]) > step))
 
     # ------------------------------------------------------------------ stage 3: gating

@@ -54,6 +54,17 @@ class ZeroConfig:
     momentum: float = 0.9
     weight_decay: float = 1e-4
     """L2 regularisation (the c in AlphaGo Zero's loss)."""
+    ownership_weight: float = 1.5
+    """Weight of the ownership loss (per-point cross-entropy averaged over the board; KataGo's
+    1.5 / N^2 on its sum over the points). The final owner of every point is 81 labels per
+    position where z is one bit per game: KataGo measured 1.65x less compute to the same
+    strength with the ownership and score targets (Wu 2019, Table 2). Pooled heads only."""
+    score_weight: float = 1.0
+    """Weight of the score loss (Huber of the error in units of 20 points): the margin says
+    how far a game is from turning, which z does not. Pooled heads only."""
+    reply_weight: float = 0.15
+    """Weight of the opponent's-reply policy loss (KataGo's 0.15; 1.3x in its ablation): a
+    cheap extra policy target that regularises the trunk. Pooled heads only."""
     checkpoint_every: int = 50
     """Steps between progress checkpoints of the trainer."""
     gating: bool = True
@@ -106,28 +117,54 @@ def gating_search(config: ZeroConfig) -> MCTSConfig:
                       temperature_moves=config.gating_temperature_moves)
 
 
+def _efficient_9x9(**changes) -> ZeroConfig:
+    """The efficient 9x9 recipe (the "9x9" preset): the settings of the fourth run behind the
+    shipped zero-9x9.pt (96 simulations, playout-cap randomisation, 128 games and 300 steps a
+    generation) with KataGo's pooled heads and auxiliary targets, and no gating (AlphaZero's
+    continuous update: gating measured progress that did not carry over to GNU Go, at a
+    fifth of the run's time)."""
+    base = dict(
+        preset="9x9", net="small-pooled", generations=100, games_per_generation=128, games_per_shard=32,
+        selfplay=SelfPlayConfig(size=9, parallel_games=32, search=selfplay_search(num_simulations=96, leaves_per_batch=8),
+                                playout_cap=True, cheap_simulations=24, full_search_prob=0.25),
+        window_samples=80_000, train_steps=300, batch_size=128, learning_rate=0.02, lr_drops=(0.7, 0.9),
+        gating=False, gating_games=20, gating_simulations=64, checkpoint_every=100)
+    return ZeroConfig(**{**base, **changes})
+
+
 PRESETS = {
-    # minutes on a laptop CPU: a smoke run of the whole loop
+    # minutes on a laptop CPU: a smoke run of every stage of the loop (gating included)
     "tiny": ZeroConfig(
-        preset="tiny", net="tiny", generations=2, games_per_generation=16, games_per_shard=8,
+        preset="tiny", net="tiny-pooled", generations=2, games_per_generation=16, games_per_shard=8,
         selfplay=SelfPlayConfig(size=9, parallel_games=16,
                                 search=selfplay_search(num_simulations=32, leaves_per_batch=4)),
         train_steps=100, batch_size=64, gating_games=10, gating_simulations=32),
-    # hours on a CPU, faster on a GPU
-    "9x9": ZeroConfig(
-        preset="9x9", net="9x9", generations=50, games_per_generation=400, games_per_shard=50,
-        selfplay=SelfPlayConfig(size=9, parallel_games=64,
-                                search=selfplay_search(num_simulations=200, leaves_per_batch=8), playout_cap=True, cheap_simulations=50, full_search_prob=0.25),
-        window_samples=250_000, train_steps=2000, batch_size=256, gating_games=40,
-        gating_simulations=200, checkpoint_every=200),
+    # a few CPU hours: the efficient recipe (pooled heads, ownership/score/reply targets,
+    # playout-cap randomisation, no gating)
+    "9x9": _efficient_9x9(),
     "19x19": ZeroConfig(
-        preset="19x19", size=19, net="19x19", generations=200, games_per_generation=2000,
+        preset="19x19", size=19, net="19x19-pooled", generations=200, games_per_generation=2000,
         games_per_shard=100,
         selfplay=SelfPlayConfig(size=19, parallel_games=256,
                                 search=selfplay_search(num_simulations=800, leaves_per_batch=8), playout_cap=True, cheap_simulations=100, full_search_prob=0.25),
+        window_samples=1_000_000, train_steps=4000, batch_size=512, gating=False, gating_games=100,
+        gating_simulations=400, checkpoint_every=500),
+    # AlphaGo Zero as published: heads tied to the board, value and policy targets only, a
+    # full search every move, gating at 55% (the recipe of docs/comparison.md's Lee vs Zero)
+    "agz-9x9": ZeroConfig(
+        preset="agz-9x9", net="small", generations=100, games_per_generation=128, games_per_shard=32,
+        selfplay=SelfPlayConfig(size=9, parallel_games=32, search=selfplay_search(num_simulations=96, leaves_per_batch=8)),
+        window_samples=80_000, train_steps=300, batch_size=128, learning_rate=0.02, lr_drops=(0.7, 0.9),
+        gating_games=20, gating_simulations=64, checkpoint_every=100),
+    "agz-19x19": ZeroConfig(
+        preset="agz-19x19", size=19, net="19x19", generations=200, games_per_generation=2000,
+        games_per_shard=100,
+        selfplay=SelfPlayConfig(size=19, parallel_games=256, search=selfplay_search(num_simulations=800, leaves_per_batch=8)),
         window_samples=1_000_000, train_steps=4000, batch_size=512, gating_games=100,
         gating_simulations=400, checkpoint_every=500),
 }
+"""The recipes. "tiny" is the README's main job; "9x9" and "19x19" the efficient recipe;
+"agz-*" AlphaGo Zero's."""
 
 
 def preset(name: str, **changes) -> ZeroConfig:

@@ -3,8 +3,15 @@ N*N+1 logits in action order (coords.py, pass last); a value is in [-1, 1] from 
 the side to move.
 
   ZeroNet    AlphaGo Zero: 3x3 conv stem, `blocks` residual blocks of two 3x3 convs with batch
-             norm, a policy head (1x1 conv to 2 planes, BN, ReLU, linear to N*N+1) and a value
-             head (1x1 conv to 1 plane, BN, ReLU, linear 256, ReLU, linear 1, tanh).
+             norm, then one of two head sets (ZeroNetConfig.head):
+             "fc"      AlphaGo Zero's: a policy head (1x1 conv to 2 planes, BN, ReLU, linear to
+                       N*N+1) and a value head (1x1 conv to 1 plane, BN, ReLU, linear 256,
+                       ReLU, linear 1, tanh); their linear layers tie the net to one size.
+             "pooled"  KataGo's (Wu 2019, sections 3-4): board logits from 1x1 convolutions,
+                       pass, value and score from global pooling, so one network runs on
+                       every board size; it adds an ownership map, the final score and the
+                       opponent's reply as outputs (`forward_all`), and global-pooling biases in
+                       every `gpool_every`-th residual block.
   PolicyNet  AlphaGo (2016) SL/RL policy: a 5x5 conv then 3x3 convs with k filters and ReLU,
              then a 1x1 conv to one plane plus a position bias (the paper's 13 layers on 19x19);
              a pass logit from the pooled last hidden layer.
@@ -35,6 +42,15 @@ class ZeroNetConfig:
     """Units of the value head's hidden layer."""
     feature_set: str = "zero17"
     """Name of the input feature set (goengine.features.PLANE_SETS)."""
+    head: str = "fc"
+    """"fc": AlphaGo Zero's heads, tied to board_size (the default, so that checkpoints
+    written before this field load as they were); "pooled": KataGo's size-free heads with
+    ownership, score and opponent-reply outputs."""
+    head_filters: int = 32
+    """Channels of the pooled policy and value heads."""
+    gpool_every: int = 0
+    """Every k-th residual block (k, 2k, ...) adds a global-pooling bias to its first
+    convolution's output (KataGo: 1.6x less compute to the same strength with it); 0: none."""
 
 
 @dataclass(frozen=True)
@@ -58,11 +74,18 @@ class ValueNetConfig:
     feature_set: str = "lee49"
 
 
+_POOLED = dict(head="pooled", gpool_every=2)
 ZERO_PRESETS = {
+    # AlphaGo Zero's architecture (heads tied to the board size)
     "tiny": dict(blocks=2, filters=32),
     "small": dict(blocks=4, filters=32),
     "9x9": dict(blocks=6, filters=64),
     "19x19": dict(blocks=20, filters=256, board_size=19),
+    # the same towers with KataGo's size-free heads and global pooling
+    "tiny-pooled": dict(blocks=2, filters=32, head_filters=16, value_hidden=64, **_POOLED),
+    "small-pooled": dict(blocks=4, filters=32, head_filters=32, value_hidden=64, **_POOLED),
+    "9x9-pooled": dict(blocks=6, filters=64, head_filters=32, value_hidden=128, **_POOLED),
+    "19x19-pooled": dict(blocks=20, filters=256, head_filters=64, board_size=19, **_POOLED),
 }
 POLICY_PRESETS = {
     "tiny": dict(layers=3, filters=32),
@@ -97,29 +120,127 @@ class ResidualBlock(nn.Module):
         return F.relu(x + y)
 
 
+def global_pool(x, with_max: bool = True):
+    """(B, C, N, N) -> (B, 3C): the mean, the mean scaled by (N - 14) / 10 (so that the
+    heads can tell board sizes apart, as KataGo's) and the max (or, for the value head,
+    the mean scaled by ((N - 14) / 10)^2 - 0.1, as KataGo's value head)."""
+    mean = x.mean(dim=(2, 3))
+    scale = (x.shape[-1] - 14) / 10.0
+    third = x.amax(dim=(2, 3)) if with_max else mean * (scale * scale - 0.1)
+    return torch.cat([mean, mean * scale, third], dim=1)
+
+
+class GlobalPoolingBlock(nn.Module):
+    """A residual block whose first convolution's output gets a per-channel bias computed
+    from global pooling of the input (KataGo's global pooling: the tower sees the whole
+    board at once, for ko fights and whole-board status, whatever its receptive field)."""
+
+    def __init__(self, filters: int, pooled: int):
+        super().__init__()
+        self.conv1 = nn.Conv2d(filters, filters, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(filters)
+        self.gconv = nn.Conv2d(filters, pooled, 1, bias=False)
+        self.gbn = nn.BatchNorm2d(pooled)
+        self.gfc = nn.Linear(3 * pooled, filters)
+        self.conv2 = nn.Conv2d(filters, filters, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(filters)
+
+    def forward(self, x):
+        g = global_pool(F.relu(self.gbn(self.gconv(x))))
+        y = F.relu(self.bn1(self.conv1(x)) + self.gfc(g)[:, :, None, None])
+        y = self.bn2(self.conv2(y))
+        return F.relu(x + y)
+
+
+SCORE_SCALE = 20.0
+"""Points per unit of the score head's raw output (its targets are final area margins)."""
+
+
+class PooledHeads(nn.Module):
+    """KataGo's heads on a tower output h (B, F, N, N), none tied to N:
+      policy     a 1x1 conv to head_filters, biased by a linear map of its global pooling,
+                 then a 1x1 conv to 2 planes: the move logits and the opponent's reply
+                 logits; both pass logits are a linear map of the pooling;
+      value      a 1x1 conv to head_filters; its pooling feeds a hidden layer, then the win
+                 value (tanh) and the score (points, mover's view);
+      ownership  a 1x1 conv of the value head's planes: tanh, +1 where the mover ends up
+                 owning the point, -1 where the opponent does."""
+
+    def __init__(self, filters: int, head: int, hidden: int):
+        super().__init__()
+        self.policy_conv = nn.Sequential(nn.Conv2d(filters, head, 1, bias=False), nn.BatchNorm2d(head), nn.ReLU())
+        self.policy_bias = nn.Linear(3 * head, head)
+        self.policy_out = nn.Conv2d(head, 2, 1, bias=False)
+        self.pass_fc = nn.Linear(3 * head, 2)
+        self.value_conv = nn.Sequential(nn.Conv2d(filters, head, 1, bias=False), nn.BatchNorm2d(head), nn.ReLU())
+        self.value_fc = nn.Sequential(nn.Linear(3 * head, hidden), nn.ReLU(), nn.Linear(hidden, 2))
+        self.ownership_out = nn.Conv2d(head, 1, 1)
+
+    def forward(self, h):
+        """(policy logits, opponent-reply logits, value, score, ownership raw (B, N, N))."""
+        p = self.policy_conv(h)
+        pooled = global_pool(p)
+        p = F.relu(p + self.policy_bias(pooled)[:, :, None, None])
+        board = self.policy_out(p).flatten(2)  # (B, 2, N*N)
+        passes = self.pass_fc(pooled)  # (B, 2)
+        v = self.value_conv(h)
+        out = self.value_fc(global_pool(v, with_max=False))
+        policy = torch.cat([board[:, 0], passes[:, :1]], dim=1)
+        reply = torch.cat([board[:, 1], passes[:, 1:]], dim=1)
+        return policy, reply, torch.tanh(out[:, 0]), out[:, 1] * SCORE_SCALE, self.ownership_out(v)[:, 0]
+
+
 class ZeroNet(nn.Module):
-    """x: (B, input_planes, N, N) -> (policy logits (B, N*N+1), value (B,))."""
+    """x: (B, input_planes, N, N) -> (policy logits (B, N*N+1), value (B,)); with pooled
+    heads, `forward_all(x)` also gives the ownership, score and opponent-reply heads."""
 
     kind = "zero"
 
     def __init__(self, config: ZeroNetConfig = ZeroNetConfig()):
         super().__init__()
+        if config.head not in ("fc", "pooled"):
+            raise ValueError(f"unknown ZeroNet head {config.head!r}: choose fc or pooled")
         self.config = config
         n, f = config.board_size, config.filters
         self.stem = nn.Sequential(nn.Conv2d(config.input_planes, f, 3, padding=1, bias=False),
                                   nn.BatchNorm2d(f), nn.ReLU())
-        self.tower = nn.Sequential(*[ResidualBlock(f) for _ in range(config.blocks)])
+        every = config.gpool_every
+        self.tower = nn.Sequential(*[GlobalPoolingBlock(f, max(8, f // 4)) if every and (i + 1) % every == 0
+                                     else ResidualBlock(f) for i in range(config.blocks)])
+        if config.head == "pooled":
+            self.heads = PooledHeads(f, config.head_filters, config.value_hidden)
+            return
         self.policy_conv = nn.Sequential(nn.Conv2d(f, 2, 1, bias=False), nn.BatchNorm2d(2), nn.ReLU())
         self.policy_fc = nn.Linear(2 * n * n, n * n + 1)
         self.value_conv = nn.Sequential(nn.Conv2d(f, 1, 1, bias=False), nn.BatchNorm2d(1), nn.ReLU())
         self.value_fc = nn.Sequential(nn.Linear(n * n, config.value_hidden), nn.ReLU(),
                                       nn.Linear(config.value_hidden, 1))
 
+    @property
+    def has_ownership(self) -> bool:
+        """Whether `forward_all` gives ownership, score and opponent-reply heads."""
+        return self.config.head == "pooled"
+
     def forward(self, x):
         h = self.tower(self.stem(x))
+        if self.config.head == "pooled":
+            policy, _, value, _, _ = self.heads(h)
+            return policy, value
         p = self.policy_fc(self.policy_conv(h).flatten(1))
         v = torch.tanh(self.value_fc(self.value_conv(h).flatten(1))).squeeze(1)
         return p, v
+
+    def forward_all(self, x) -> dict:
+        """Every head: policy (B, N*N+1) logits, value (B,); with pooled heads also
+        reply (B, N*N+1) logits of the opponent's next move, score (B,) the final area
+        margin in points and ownership (B, N, N) in [-1, 1], both from the mover's view,
+        and ownership_logit (B, N, N), the ownership before its tanh (for the loss)."""
+        if self.config.head != "pooled":
+            policy, value = self.forward(x)
+            return {"policy": policy, "value": value}
+        policy, reply, value, score, own = self.heads(self.tower(self.stem(x)))
+        return {"policy": policy, "value": value, "reply": reply, "score": score,
+                "ownership": torch.tanh(own), "ownership_logit": own}
 
 
 # ----------------------------------------------------------------------------- AlphaGo (2016)

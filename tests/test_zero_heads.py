@@ -1,0 +1,168 @@
+"""KataGo's pooled heads and auxiliary targets in the Zero loop: one network on every board
+size, ownership and score targets from the final position, the opponent's reply, their
+symmetries in the replay window, and losses that train."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from goengine.coords import BLACK, WHITE  # noqa: E402
+from goengine.game import GameState, Rules  # noqa: E402
+from goengine.models import ZeroNet, load, save, zero_config  # noqa: E402
+from selfplay.records import GameSamples, area_ownership, read_shard, write_shard  # noqa: E402
+from training.datasets import ReplayWindow  # noqa: E402
+from training.zero import tensor_batch  # noqa: E402
+from training.zero_loss import zero_losses  # noqa: E402
+
+torch.set_num_threads(1)
+
+
+@pytest.mark.parametrize("size", [7, 9, 13, 19])
+def test_one_pooled_network_runs_on_every_board_size(size):
+    torch.manual_seed(0)
+    net = ZeroNet(zero_config("tiny-pooled")).eval()  # built for 9x9
+    x = torch.randn(3, 17, size, size)
+    with torch.no_grad():
+        out = net.forward_all(x)
+        policy, value = net(x)
+    assert out["policy"].shape == out["reply"].shape == (3, size * size + 1)
+    assert out["value"].shape == out["score"].shape == (3,)
+    assert out["ownership"].shape == (3, size, size)
+    assert float(out["ownership"].abs().max()) <= 1 and float(out["value"].abs().max()) <= 1
+    torch.testing.assert_close(policy, out["policy"])
+    torch.testing.assert_close(value, out["value"])
+
+
+def test_pooled_heads_see_the_board_size():
+    """The pooled features carry (N - 14) / 10, so the same stones on a bigger board do not
+    give the same pass logit: a size-free net can still tell sizes apart."""
+    torch.manual_seed(1)
+    net = ZeroNet(zero_config("tiny-pooled")).eval()
+    with torch.no_grad():
+        a = net(torch.ones(1, 17, 9, 9))[0][0, -1]
+        b = net(torch.ones(1, 17, 13, 13))[0][0, -1]
+    assert abs(float(a - b)) > 1e-4
+
+
+def test_a_pooled_checkpoint_round_trips_and_an_fc_one_has_no_ownership(tmp_path):
+    net = ZeroNet(zero_config("tiny-pooled"))
+    save(net, tmp_path / "p.pt")
+    back = load(tmp_path / "p.pt", kind="zero")
+    assert back.config.head == "pooled" and back.has_ownership and back.config.gpool_every == 2
+    fc = load("goengine/weights/zero-9x9.pt", kind="zero")  # written before the field existed
+    assert fc.config.head == "fc" and not fc.has_ownership
+    assert set(fc.forward_all(torch.zeros(1, 17, 9, 9))) == {"policy", "value"}
+
+
+def test_area_ownership_counts_what_the_area_score_counts():
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        game = GameState(9, Rules(komi=7.5))
+        for _ in range(int(rng.integers(10, 120))):
+            legal = np.flatnonzero(game.legal_mask())
+            game.play(int(rng.choice(legal)))
+            if game.is_over:
+                break
+        own = area_ownership(game.recent_stones(1)[0], 9)
+        assert float(own.sum()) - 7.5 == pytest.approx(game.score())
+
+
+def test_final_targets_are_from_each_movers_view_and_absent_for_resigned_games(tmp_path):
+    stones = np.zeros((8, 25), np.int8)
+    final = np.zeros(25, np.int8)
+    final[:10] = BLACK   # rows 0-1 black
+    final[15:] = WHITE   # rows 3-4 white; row 2 empty, bordered by both: neutral
+    played = GameSamples(5)
+    resigned = GameSamples(5)
+    for g in (played, resigned):
+        g.add(stones, BLACK, np.full(26, 1 / 26, np.float32))
+        g.add(stones, WHITE, np.full(26, 1 / 26, np.float32))
+    played.finish(WHITE, final, score=-0.5)
+    resigned.finish(BLACK)
+    write_shard(tmp_path / "s.npz", [played, resigned], komi=0.5)
+    data = read_shard(tmp_path / "s.npz")
+    assert data["final"].tolist() == [True, True, False, False]
+    np.testing.assert_array_equal(data["ownership"][0], np.r_[np.ones(10), np.zeros(5), -np.ones(10)])
+    np.testing.assert_array_equal(data["ownership"][1], -data["ownership"][0])  # White to move
+    assert data["score"].tolist() == [-0.5, 0.5, 0.0, 0.0]
+    assert not data["ownership"][2:].any()
+
+
+def test_a_schema_1_shard_reads_with_no_final_targets(tmp_path):
+    g = GameSamples(5)
+    g.add(np.zeros((8, 25), np.int8), BLACK, np.full(26, 1 / 26, np.float32))
+    g.finish(BLACK)
+    path = write_shard(tmp_path / "s.npz", [g], komi=7.5)
+    with np.load(path) as f:
+        old = {k: f[k] for k in f.files if k not in ("ownership", "score", "final")}
+    old["schema"] = np.int64(1)
+    np.savez_compressed(tmp_path / "old.npz", **old)
+    data = read_shard(tmp_path / "old.npz")
+    assert data["ownership"].shape == (1, 25) and not data["final"].any()
+
+
+def _corner_game():
+    """Two moves of a 5x5 game: Black's sample has its policy, its final ownership and the
+    reply (White's policy) all on the top-left corner; then White's sample."""
+    g = GameSamples(5)
+    stones = np.zeros((8, 25), np.int8)
+    stones[0, 0] = BLACK
+    corner = np.zeros(26, np.float32)
+    corner[0] = 1.0
+    g.add(stones, BLACK, corner)
+    g.add(stones, WHITE, corner, full_search=True)
+    final = np.zeros(25, np.int8)
+    final[0] = BLACK
+    final[1:] = WHITE
+    g.finish(WHITE, final, score=-30.0)
+    return g
+
+
+def test_the_window_moves_ownership_and_the_reply_with_the_planes(tmp_path):
+    window = ReplayWindow.from_paths([write_shard(tmp_path / "s.npz", [_corner_game()], 7.5)])
+    b = window.batch(np.random.default_rng(0), 128)
+    black = b.x[:, 16, 0, 0] == 1  # Black-to-move rows: the first sample
+    assert black.any() and (~black).any()
+    corner = (b.x[:, 0] + b.x[:, 1]).reshape(128, 25).argmax(axis=1)  # the one stone, either colour
+    np.testing.assert_array_equal(b.pi[:, :25].argmax(axis=1), corner)
+    np.testing.assert_array_equal(b.ownership.reshape(128, 25)[black].argmax(axis=1), corner[black])
+    assert len(set(corner.tolist())) == 4
+    # the reply: Black's sample has White's next search; White's sample (the last) has none
+    np.testing.assert_array_equal(b.reply[black, :25].argmax(axis=1), corner[black])
+    assert b.reply_weight[black].min() == 1 and b.reply_weight[~black].max() == 0
+    assert np.all(b.final_weight == 1)
+    assert set(b.score.tolist()) == {-30.0, 30.0}
+
+
+def test_the_auxiliary_losses_train_and_an_fc_network_has_none(tmp_path):
+    from selfplay.worker import SelfPlayConfig, SelfPlayWorker, selfplay_search
+    from goengine.models.evaluators import PolicyValueEvaluator
+    torch.manual_seed(0)
+    net = ZeroNet(zero_config("tiny-pooled"))
+    worker = SelfPlayWorker(PolicyValueEvaluator(net.eval()), rng=0, config=SelfPlayConfig(
+        parallel_games=8, resign_threshold=None, search=selfplay_search(num_simulations=4, leaves_per_batch=2)))
+    write_shard(tmp_path / "s.npz", [g.samples for g in worker.play(8)], 7.5)
+    window = ReplayWindow.from_paths([tmp_path / "s.npz"])
+    rng = np.random.default_rng(0)
+    held = tensor_batch(window.batch(np.random.default_rng(99), 256), "cpu")
+    net.train()
+    opt = torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9)
+    with torch.no_grad():
+        net.eval()
+        before = zero_losses(net, held)
+        net.train()
+    for _ in range(60):
+        losses = zero_losses(net, tensor_batch(window.batch(rng, 64), "cpu"), {"ownership": 1.5})
+        opt.zero_grad()
+        losses["loss"].backward()
+        opt.step()
+    net.eval()
+    with torch.no_grad():
+        after = zero_losses(net, held)
+    assert set(before) == {"policy", "value", "ownership", "score", "reply", "loss"}
+    assert after["ownership"] < 0.8 * before["ownership"]
+    assert after["score"] < before["score"]
+    fc = ZeroNet(zero_config("tiny"))
+    assert set(zero_losses(fc, held)) == {"policy", "value", "loss"}
