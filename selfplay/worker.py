@@ -32,7 +32,7 @@ from goengine.game import GameState, Rules
 from goengine.gameloop import LoopGame, SearchPlayer, game_record, play_games, winner
 from goengine.rng import as_generator
 from goengine.search import MCTS, RESIGN, MCTSConfig
-from goengine.search.mcts import below_resign_threshold
+from goengine.search.mcts import below_resign_threshold, policy_target
 from goengine.sgf import GameRecord
 
 from .records import GameSamples
@@ -155,7 +155,7 @@ class _SelfPlaySearch(SearchPlayer):
         for entry, result, is_full in zip(entries, results, full):
             slot, game = entry.data, entry.game
             me = game.to_play
-            slot.samples.add(game.recent_stones(HISTORY), me, result.pi, bool(is_full))
+            slot.samples.add(game.recent_stones(HISTORY), me, policy_target(result, self.config), bool(is_full))
             if result.moves:
                 value = max(result.root_value, result.moves[0].q)
                 slot.min_values[me - 1] = min(slot.min_values[me - 1], float(value))

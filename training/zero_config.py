@@ -125,8 +125,8 @@ def _efficient_9x9(**changes) -> ZeroConfig:
     fifth of the run's time)."""
     base = dict(
         preset="9x9", net="small-pooled", generations=100, games_per_generation=128, games_per_shard=32,
-        selfplay=SelfPlayConfig(size=9, parallel_games=32, search=selfplay_search(num_simulations=96, leaves_per_batch=8),
-                                playout_cap=True, cheap_simulations=24, full_search_prob=0.25),
+        selfplay=SelfPlayConfig(size=9, parallel_games=32, playout_cap=True, cheap_simulations=24, full_search_prob=0.25,
+                                search=selfplay_search(num_simulations=96, leaves_per_batch=8, forced_playouts=2.0)),
         window_samples=80_000, train_steps=300, batch_size=128, learning_rate=0.02, lr_drops=(0.7, 0.9),
         gating=False, gating_games=20, gating_simulations=64, checkpoint_every=100)
     return ZeroConfig(**{**base, **changes})
@@ -137,16 +137,17 @@ PRESETS = {
     "tiny": ZeroConfig(
         preset="tiny", net="tiny-pooled", generations=2, games_per_generation=16, games_per_shard=8,
         selfplay=SelfPlayConfig(size=9, parallel_games=16,
-                                search=selfplay_search(num_simulations=32, leaves_per_batch=4)),
+                                search=selfplay_search(num_simulations=32, leaves_per_batch=4, forced_playouts=2.0)),
         train_steps=100, batch_size=64, gating_games=10, gating_simulations=32),
     # a few CPU hours: the efficient recipe (pooled heads, ownership/score/reply targets,
-    # playout-cap randomisation, no gating)
+    # playout-cap randomisation, forced playouts with policy target pruning, no gating)
     "9x9": _efficient_9x9(),
     "19x19": ZeroConfig(
         preset="19x19", size=19, net="19x19-pooled", generations=200, games_per_generation=2000,
         games_per_shard=100,
         selfplay=SelfPlayConfig(size=19, parallel_games=256,
-                                search=selfplay_search(num_simulations=800, leaves_per_batch=8), playout_cap=True, cheap_simulations=100, full_search_prob=0.25),
+                                search=selfplay_search(num_simulations=800, leaves_per_batch=8, forced_playouts=2.0),
+                                playout_cap=True, cheap_simulations=100, full_search_prob=0.25),
         window_samples=1_000_000, train_steps=4000, batch_size=512, gating=False, gating_games=100,
         gating_simulations=400, checkpoint_every=500),
     # AlphaGo Zero as published: heads tied to the board, value and policy targets only, a

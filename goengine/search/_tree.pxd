@@ -60,7 +60,7 @@ cdef class Tree:
     cdef int8_t* ring
     cdef uint64_t* path_hashes
     # configuration, copied from MCTSConfig
-    cdef double c_puct, c_base, fpu, fpu_root, lam, lam_ramp
+    cdef double c_puct, c_base, fpu, fpu_root, lam, lam_ramp, forced_k
     cdef int vl, exp_thr, rollouts, rollout_cap
     cdef bint allow_eye_fill
     cdef uint64_t rng

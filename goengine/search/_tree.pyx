@@ -385,6 +385,7 @@ cdef class Tree:
         self.c_base = config.c_puct_base or 0.0
         self.fpu = config.fpu_reduction
         self.fpu_root = config.fpu_root_reduction if config.fpu_root_reduction is not None else config.fpu_reduction
+        self.forced_k = getattr(config, "forced_playouts", 0.0)
         self.lam = config.mix_lambda
         self.lam_ramp = config.mix_ramp if config.mix_ramp is not None else 0.0
         self.vl = config.virtual_loss
@@ -588,9 +589,22 @@ cdef class Tree:
         return self.lam * w if w < 1.0 else self.lam
 
     cdef int _select(self, int node) noexcept nogil:
-        """argmax over the children of Q + U (PUCT with first-play urgency and virtual loss)."""
+        """argmax over the children of Q + U (PUCT with first-play urgency and virtual loss);
+        at the root with forced playouts, first any visited child below its forced count
+        sqrt(k * P * N(root)), the least visited of them."""
         cdef int fc = self.first[node], nc = self.nchild[node], c, best = -1, n
         cdef double parent_n = self.N[node] + self.VL[node]
+        cdef double forced_best = 1e300
+        if node == self.root and self.forced_k > 0.0:
+            for c in range(fc, fc + nc):
+                if self.flags[c] & F_ILLEGAL or self.N[c] == 0:
+                    continue
+                n = self.N[c] + self.VL[c]
+                if n < sqrt(self.forced_k * self.P[c] * self.N[node]) and n < forced_best:
+                    forced_best = n
+                    best = c
+            if best >= 0:
+                return best
         cdef double q_parent = -self.W[node] / self.N[node] if self.N[node] > 0 else 0.0
         cdef double visited_mass = 0.0, fpu_value, cp, sq, q, u, score, best_score = -1e300
         for c in range(fc, fc + nc):

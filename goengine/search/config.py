@@ -107,6 +107,13 @@ class MCTSConfig:
     by its stones alone and no larger than `territory_max_fraction` of the board, with the
     opponent on the board. Such moves cannot gain under area scoring, only lose eyes."""
 
+    forced_playouts: float = 0.0
+    """KataGo's forced playouts (Wu 2019, section 3.1): each root child that has a visit gets
+    at least sqrt(k * P(c) * sum N) of them, so that noise-favoured moves are looked at long
+    enough to be judged; `policy_target` then prunes those forced visits from the policy
+    target. 0 turns both off; KataGo's self-play uses k = 2 (1.25x less compute in its
+    ablation, with the pruning). For self-play only: it spends play visits on weak moves."""
+
     territory_max_fraction: float = 0.25
     """Largest region (as a share of the board) the passing rule counts as settled territory:
     a bigger empty area, such as the whole board around a lone stone, is still open."""
@@ -124,6 +131,7 @@ class MCTSConfig:
             (self.mix_ramp is None or 0.0 < self.mix_ramp <= 1.0, "mix_ramp must be in (0, 1]"),
             (self.rollouts_per_leaf >= 1, "rollouts_per_leaf must be >= 1"),
             (self.max_nodes >= 1000, "max_nodes must be >= 1000"),
+            (self.forced_playouts >= 0, "forced_playouts must be >= 0"),
         ]
         for ok, message in checks:
             if not ok:

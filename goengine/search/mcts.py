@@ -300,6 +300,35 @@ class MCTS:
         return result.best
 
 
+def policy_target(result: SearchResult, config: MCTSConfig) -> np.ndarray:
+    """The training target of a search: its visit distribution, with KataGo's policy target
+    pruning when the search forced playouts (config.forced_playouts > 0). Every root child
+    but the most visited one loses up to its forced count sqrt(k * P * N) of visits, as
+    long as its PUCT score stays below the best child's; a child left with one visit or
+    none is dropped. What remains is what PUCT would have spent on its own."""
+    visits = result.visits.astype(np.float64)
+    total = visits.sum()
+    if config.forced_playouts <= 0 or total <= 0:
+        return result.pi
+    best = int(np.argmax(visits))
+    cp = config.c_puct
+    if config.c_puct_base:
+        cp += math.log((1.0 + total + config.c_puct_base) / config.c_puct_base)
+    u = cp * result.prior * math.sqrt(total)  # U(c) = u(c) / (1 + N(c))
+    q = np.nan_to_num(result.q, nan=-1.0)
+    bar = q[best] + u[best] / (1.0 + visits[best])
+    for c in np.flatnonzero(visits):
+        if c == best:
+            continue
+        gap = bar - q[c]
+        if gap <= 0:  # its PUCT is at or above the best's with every visit it has
+            continue
+        fewest = math.ceil(u[c] / gap - 1.0)  # the fewest visits whose PUCT stays below
+        kept = max(visits[c] - math.sqrt(config.forced_playouts * result.prior[c] * total), fewest, 0.0)
+        visits[c] = 0.0 if kept <= 1.0 else min(visits[c], kept)
+    return visits / visits.sum()
+
+
 def below_resign_threshold(result: SearchResult, threshold: float | None) -> bool:
     """The resignation test: the root's value and its best move's Q, from the side to move,
     are both below ``threshold`` (None: never). MCTS.choose resigns on it; self-play's
