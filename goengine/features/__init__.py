@@ -3,6 +3,8 @@
 Registry: `PLANE_SETS[name] -> (num_planes, history_length)`, history_length being the
 LeafBatch stones history the set reads:
   "zero17"  AlphaGo Zero's input (zero.py numpy reference, _zero.pyx in C);
+  "zerogo25" zero17 plus Go features: liberties, the simple-ko point, ladders (_zerogo.pyx,
+            zerogo_ref.py the reference; zerogo25(stones, to_play, size) at training time);
   "lee48"   AlphaGo's policy-network input, "lee49" its value-network input (+ player colour)
             (_lee.pyx in C, lee_ref.py the reference); they read one position plus the
             last 8 moves (`last_moves`, see _lee.pyx) instead of stone history.
@@ -21,7 +23,7 @@ from .symmetry import (NUM_SYMMETRIES, action_map, apply_planes, apply_planes_ea
                        apply_policy_each, inverse, inverse_each)
 from .zero import zero17
 
-PLANE_SETS = {"zero17": (17, 8), "lee48": (48, 1), "lee49": (49, 1)}
+PLANE_SETS = {"zero17": (17, 8), "zerogo25": (25, 8), "lee48": (48, 1), "lee49": (49, 1)}
 
 _LAZY = {
     # AlphaGo's planes
@@ -30,6 +32,8 @@ _LAZY = {
     "ladder_escape": "_lee",
     # AlphaGo Zero's planes in C
     "zero17_fast": "_zero", "zero17_batch": "_zero",
+    # zero17 plus liberties, ko and ladders, in C
+    "zerogo25": "_zerogo", "zerogo25_batch": "_zerogo",
     # the fast policy
     "FastRolloutPolicy": "_rollout", "TreePolicy": "_rollout", "RolloutState": "_rollout",
     "feature_indices": "_rollout", "move_features": "_rollout",
@@ -53,6 +57,8 @@ def batch_planes(name: str, batch, last_moves=None):
     (n, planes, N, N). last_moves: int16 (n, 8), for the lee sets only (see _lee.pyx)."""
     if name == "zero17":
         return import_module("._zero", __name__).zero17_batch(batch)
+    if name == "zerogo25":
+        return import_module("._zerogo", __name__).zerogo25_batch(batch)
     if name in ("lee48", "lee49"):
         return import_module("._lee", __name__).lee_planes_batch(batch, last_moves, PLANE_SETS[name][0])
     raise ValueError(f"unknown plane set {name!r}; known: {sorted(PLANE_SETS)}")
@@ -88,4 +94,6 @@ __all__ = [
     "zero17",
     "zero17_batch",
     "zero17_fast",
+    "zerogo25",
+    "zerogo25_batch",
 ]

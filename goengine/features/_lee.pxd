@@ -25,3 +25,6 @@ cdef void lee_planes_c(const board_t* b, int color, const int16_t* last_moves, i
                        float* out, lee_scratch_t* s) noexcept nogil
 cdef bint ladder_capture_c(const board_t* b, int pt, int color, lee_scratch_t* s) noexcept nogil
 cdef bint ladder_escape_c(const board_t* b, int pt, int color, lee_scratch_t* s) noexcept nogil
+cdef bint ladder_capture_chain_c(const board_t* b, int pt, int target, int color,
+                                 lee_scratch_t* s) noexcept nogil
+cdef bint ladder_defence_fails_c(const board_t* b, int target, lee_scratch_t* s) noexcept nogil

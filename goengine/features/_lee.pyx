@@ -52,7 +52,9 @@ Entry points: lee48(states) / lee49(states) for GameStates (last_moves from game
 lee_planes(boards, colors, last_moves, planes) for Cython Boards; lee_planes_batch(batch,
 last_moves, planes) for a search LeafBatch (its C boards and to_play); and in C,
 lee_planes_c(board, color, last_moves, nplanes, out, scratch) with a scratch from
-lee_scratch_new() (about 1 MB; one per thread).
+lee_scratch_new() (about 1 MB; one per thread). The same search answers per-chain questions
+in C for zerogo25's ladder plane (_zerogo.pyx): ladder_capture_chain_c (ladder_capture for
+one chain) and ladder_defence_fails_c (a chain in atari, its owner to move, is lost).
 
 Over 500 lines: the 48 planes' C extractors (ladders included) are one concept.
 """
@@ -64,7 +66,7 @@ import numpy as np
 cimport numpy as cnp
 
 from goengine._board cimport (
-    board_t, Board, board_is_legal, board_is_eye, board_play, pt_of,
+    board_t, Board, board_is_legal, board_is_eye, board_play, pt_of, touches_chain,
     EMPTY, BLACK, WHITE, MAX_PTS, PASS_PT,
 )
 from goengine.search._tree cimport LeafBatch
@@ -292,6 +294,38 @@ cdef bint ladder_escape_c(const board_t* b, int pt, int color, lee_scratch_t* s)
     board_play(nxt, pt, color)
     s.nodes = 0
     return not _attack(s, nxt, pt, 3 - color, 1)
+
+
+cdef bint ladder_capture_chain_c(const board_t* b, int pt, int target, int color,
+                                 lee_scratch_t* s) noexcept nogil:
+    """ladder_capture_c's question for one chain: whether `color` playing the empty point pt
+    captures the two-liberty opponent chain on `target` (pt one of its liberties) by ladder.
+    The same search with the same fresh node budget, so that ladder_capture_c(b, pt, color)
+    is the OR of this over pt's adjacent two-liberty opponent chains."""
+    cdef int opp = 3 - color
+    cdef board_t* nxt = &s.boards[0]
+    if (b.color[target] != opp or b.libs[b.head[target]] != 2 or b.color[pt] != EMPTY
+            or not touches_chain(b, pt, b.head[target], opp) or not board_is_legal(b, pt, color)):
+        return False
+    board_copy(nxt, b)
+    board_play(nxt, pt, color)
+    if nxt.color[target] != opp or nxt.libs[nxt.head[target]] != 1:
+        return False
+    s.nodes = 0
+    return _defence_fails(s, nxt, target, color, 1)
+
+
+cdef bint ladder_defence_fails_c(const board_t* b, int target, lee_scratch_t* s) noexcept nogil:
+    """The chain on `target` is in atari and its owner is to move: whether no defence saves it
+    from the ladder, i.e. the search's defence (extending on the liberty, or capturing an
+    adjacent attacker chain in atari, then attack() on two liberties) fails at ply 0 (the
+    owner's move is ply 0, as in ladder_escape_c) with a fresh node budget. ladder_escape_c
+    asks about the extension alone; this asks about every defence. False when the chain is
+    not in atari. `b` must not be one of s's boards."""
+    if (b.color[target] != BLACK and b.color[target] != WHITE) or b.libs[b.head[target]] != 1:
+        return False
+    s.nodes = 0
+    return _defence_fails(s, b, target, 3 - b.color[target], 0)
 
 
 # ----------------------------------------------------------------------------- the planes
