@@ -7,6 +7,7 @@ evaluator call holds up to parallel * leaves positions; the figure that matters 
 (the search, feature and batching overhead; target >= 0.70).
 
     python benchmarks/selfplay.py [--preset 9x9] [--parallel 32] [--leaves 8] [--games 32] [--threads 1]
+    python benchmarks/selfplay.py --preset small-pooled --forced-playouts 2   # the efficient recipe's
 """
 from __future__ import annotations
 
@@ -46,6 +47,7 @@ def main(argv=None) -> None:
     parser.add_argument("--simulations", type=int, default=100)
     parser.add_argument("--games", type=int, default=32)
     parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--forced-playouts", type=float, default=0.0, help="KataGo's k (the efficient recipe: 2)")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -55,7 +57,8 @@ def main(argv=None) -> None:
         model = ZeroNet(cfg).to(device).eval()
         evaluator = CountingEvaluator(model, symmetries="random", rng=0, device=torch.device(device))
         sp = SelfPlayConfig(size=cfg.board_size, parallel_games=args.parallel, resign_threshold=None,
-                            search=selfplay_search(num_simulations=args.simulations, leaves_per_batch=args.leaves))
+                            search=selfplay_search(num_simulations=args.simulations, leaves_per_batch=args.leaves,
+                                                   forced_playouts=args.forced_playouts))
         worker = SelfPlayWorker(evaluator, sp, rng=0)
         start = time.perf_counter()
         games = list(worker.play(args.games))
@@ -63,14 +66,15 @@ def main(argv=None) -> None:
         evals = evaluator.positions
         mean_batch = evaluator.batch_total / max(evaluator.calls, 1)
         batch = max(1, int(round(mean_batch)))
-        x = torch.rand(batch, 17, cfg.board_size, cfg.board_size, device=device)
+        x = torch.rand(batch, cfg.input_planes, cfg.board_size, cfg.board_size, device=device)
         with torch.inference_mode():
             model(x)
             calls, raw_elapsed = timed(lambda: model(x), 3.0, min_calls=3)
         raw = calls * batch / raw_elapsed
         common = dict(bench="selfplay", size=cfg.board_size, preset=args.preset, device=device,
                       parallel_games=args.parallel, leaves_per_batch=args.leaves, simulations=args.simulations,
-                      mean_batch=round(mean_batch, 1), threads=torch.get_num_threads())
+                      mean_batch=round(mean_batch, 1), threads=torch.get_num_threads(), head=cfg.head,
+                      forced_playouts=args.forced_playouts)
         emit(impl="goengine", metric="games_per_hour", value=len(games) / elapsed * 3600,
              moves_per_game=round(float(np.mean([g.moves for g in games])), 1), **common)
         emit(impl="goengine", metric="evals_per_s", value=evals / elapsed,

@@ -63,3 +63,16 @@ def test_pruning_arithmetic_on_a_hand_made_root():
     # child 2's Q is above the best's PUCT score: its visits stay
     expected = np.array([80, kept1, 5], float)
     np.testing.assert_allclose(target, expected / expected.sum())
+
+
+def test_the_opening_sample_is_drawn_from_the_pruned_visits():
+    """A move kept alive by forced playouts alone is never sampled in the opening."""
+    result, config = _search(2.0)
+    target = policy_target(result, config)
+    pruned = np.flatnonzero((result.visits > 0) & (target == 0))
+    assert pruned.size
+    mcts = MCTS(RolloutEvaluator(rng=0), config, rng=5)
+    game = GameState(7)
+    chosen = {mcts.choose(result, game) for _ in range(300)}
+    assert not chosen & set(pruned.tolist())
+    assert len(chosen) > 1

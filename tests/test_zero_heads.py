@@ -166,3 +166,57 @@ def test_the_auxiliary_losses_train_and_an_fc_network_has_none(tmp_path):
     assert after["score"] < before["score"]
     fc = ZeroNet(zero_config("tiny"))
     assert set(zero_losses(fc, held)) == {"policy", "value", "loss"}
+
+
+def test_ownership_agreement_counts_owned_points_by_move(tmp_path):
+    from training.ownership import agreement_by_move, move_numbers, ownership_agreement
+    g = _corner_game()  # two samples; Black owns the corner, White the other 24 points
+    shard = write_shard(tmp_path / "s.npz", [g, _corner_game()], 7.5)
+    np.testing.assert_array_equal(move_numbers(read_shard(shard)["game"]), [0, 1, 0, 1])
+
+    class Oracle(torch.nn.Module):
+        """Ownership +1 on the corner, -1 elsewhere from Black's view; `flip` everywhere."""
+        has_ownership = True
+        config = zero_config("tiny-pooled")  # its feature set: zero17
+
+        def __init__(self, flip_first: bool):
+            super().__init__()
+            self.flip_first = flip_first
+
+        def forward_all(self, x):
+            black = x[:, 16, 0, 0] == 1
+            own = -torch.ones(x.shape[0], 5, 5)
+            own[:, 0, 0] = 1
+            own[~black] *= -1  # the mover's view
+            if self.flip_first:
+                own[:, 0, 0] *= -1  # wrong on the corner only: 24 of 25 right
+            return {"ownership": own}
+
+    moves, agree = ownership_agreement(Oracle(False), [shard])
+    np.testing.assert_array_equal(moves, [0, 1, 0, 1])
+    np.testing.assert_allclose(agree, 1.0)
+    _, agree = ownership_agreement(Oracle(True), [shard])
+    np.testing.assert_allclose(agree, 24 / 25)
+    assert agreement_by_move(moves, agree, block=1) == [
+        {"moves": "0-0", "positions": 2, "agreement": 0.96}, {"moves": "1-1", "positions": 2, "agreement": 0.96}]
+    with pytest.raises(ValueError, match="no ownership head"):
+        ownership_agreement(ZeroNet(zero_config("tiny")), [shard])
+
+
+def test_a_run_with_go_features_plays_and_trains_on_its_planes(tmp_path):
+    from training.zero import ZeroRun
+    from training.zero_config import preset
+    cfg = preset("tiny", net="tiny-pooled-go", generations=1, games_per_generation=4, games_per_shard=2,
+                 train_steps=10, batch_size=16, gating_games=2, gating_simulations=4, checkpoint_every=100,
+                 threads=1, selfplay=dict(search=dict(num_simulations=6, leaves_per_batch=2), parallel_games=4,
+                                          max_moves=40))
+    run = ZeroRun(tmp_path / "run", cfg, log=lambda *a: None, progress=False)
+    run.run()
+    candidate = load(run.candidate_path(1), kind="zero")
+    assert candidate.config.feature_set == "zerogo25" and candidate.config.input_planes == 25
+    window = ReplayWindow.from_paths(run.window_shards(1))
+    window.feature_set = "zerogo25"
+    b = window.batch(np.random.default_rng(0), 8)
+    assert b.x.shape == (8, 25, 9, 9)
+    with torch.no_grad():
+        assert torch.isfinite(zero_losses(candidate, tensor_batch(b, "cpu"))["loss"])

@@ -5,7 +5,7 @@
 
 Each sample is seen through a random one of the 8 dihedral symmetries (planes, policies and
 ownership moved together). Batch fields, B rows:
-    x              float32 (B, 17, N, N) zero17 planes
+    x              float32 (B, C, N, N) the window's plane set (zero17: C = 17)
     pi             float32 (B, N*N+1)    the search's visit distribution
     z              float32 (B,)          the game's outcome for the mover
     policy_weight  float32 (B,)          1 for full searches, 0 for playout-cap cheap ones
@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from goengine.features import NUM_SYMMETRIES, apply_planes_each, apply_policy_each, zero17
+from goengine.features import NUM_SYMMETRIES, apply_planes_each, apply_policy_each, history_planes
 from selfplay.records import list_shards, read_shard
 
 
@@ -92,6 +92,10 @@ _ARRAYS = ("stones", "to_play", "pi", "z", "full", "ownership", "score", "final"
 
 
 class ReplayWindow:
+    feature_set = "zero17"
+    """The input planes batches are made of (a stone-history set: zero17 or zerogo25); the
+    trainer sets its network's."""
+
     def __init__(self, shards: list[dict]):
         if not shards:
             raise ValueError("the replay window is empty: no self-play shards yet")
@@ -135,7 +139,7 @@ class ReplayWindow:
     def _batch(self, idx: np.ndarray, syms: np.ndarray | None) -> Batch:
         """The Batch of rows idx, each moved by its symmetry (None: as played)."""
         n2 = self.size * self.size
-        x = zero17(self.stones[idx], self.to_play[idx], self.size)
+        x = history_planes(self.feature_set, self.stones[idx], self.to_play[idx], self.size)
         pi = self.pi[idx]
         has_reply = self.has_next[idx]
         nxt = np.where(has_reply, idx + 1, idx)  # (a row without a reply reads itself, weight 0)

@@ -305,6 +305,7 @@ class ZeroRun:
         rng = np.random.default_rng(cfg.seed * 7919 + g)
         window = ReplayWindow.from_paths(self.window_shards(g), cfg.window_samples)
         model = self._starting_weights(g).to(device)
+        window.feature_set = model.config.feature_set
         model.train()
         opt = torch.optim.SGD(model.parameters(), lr=cfg.learning_rate, momentum=cfg.momentum,
                               weight_decay=cfg.weight_decay)

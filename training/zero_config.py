@@ -120,11 +120,12 @@ def gating_search(config: ZeroConfig) -> MCTSConfig:
 def _efficient_9x9(**changes) -> ZeroConfig:
     """The efficient 9x9 recipe (the "9x9" preset): the settings of the fourth run behind the
     shipped zero-9x9.pt (96 simulations, playout-cap randomisation, 128 games and 300 steps a
-    generation) with KataGo's pooled heads and auxiliary targets, and no gating (AlphaZero's
+    generation) with KataGo's pooled heads and auxiliary targets, Go features in the input
+    (zerogo25), forced playouts with policy target pruning, and no gating (AlphaZero's
     continuous update: gating measured progress that did not carry over to GNU Go, at a
     fifth of the run's time)."""
     base = dict(
-        preset="9x9", net="small-pooled", generations=100, games_per_generation=128, games_per_shard=32,
+        preset="9x9", net="small-pooled-go", generations=100, games_per_generation=128, games_per_shard=32,
         selfplay=SelfPlayConfig(size=9, parallel_games=32, playout_cap=True, cheap_simulations=24, full_search_prob=0.25,
                                 search=selfplay_search(num_simulations=96, leaves_per_batch=8, forced_playouts=2.0)),
         window_samples=80_000, train_steps=300, batch_size=128, learning_rate=0.02, lr_drops=(0.7, 0.9),
@@ -139,8 +140,8 @@ PRESETS = {
         selfplay=SelfPlayConfig(size=9, parallel_games=16,
                                 search=selfplay_search(num_simulations=32, leaves_per_batch=4, forced_playouts=2.0)),
         train_steps=100, batch_size=64, gating_games=10, gating_simulations=32),
-    # a few CPU hours: the efficient recipe (pooled heads, ownership/score/reply targets,
-    # playout-cap randomisation, forced playouts with policy target pruning, no gating)
+    # a few CPU hours: the efficient recipe (pooled heads, ownership/score/reply targets, Go
+    # features, playout-cap randomisation, forced playouts with policy target pruning, no gating)
     "9x9": _efficient_9x9(),
     "19x19": ZeroConfig(
         preset="19x19", size=19, net="19x19-pooled", generations=200, games_per_generation=2000,

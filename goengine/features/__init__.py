@@ -52,6 +52,20 @@ def __getattr__(name):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+HISTORY_SETS = ("zero17", "zerogo25")
+"""The plane sets made from stored stone history alone (self-play shards hold that history)."""
+
+
+def history_planes(name: str, stones, to_play, size: int):
+    """The planes of a stone-history set (HISTORY_SETS) from stored samples: stones int8
+    (B, H, N*N) most recent first, to_play (B,) -> float32 (B, planes, N, N)."""
+    if name == "zero17":
+        return zero17(stones, to_play, size)
+    if name == "zerogo25":
+        return import_module("._zerogo", __name__).zerogo25(stones, to_play, size)
+    raise ValueError(f"plane set {name!r} is not made from stone history; those are {', '.join(HISTORY_SETS)}")
+
+
 def batch_planes(name: str, batch, last_moves=None):
     """The planes of set `name` for the leaves of a search LeafBatch: float32
     (n, planes, N, N). last_moves: int16 (n, 8), for the lee sets only (see _lee.pyx)."""
@@ -66,6 +80,7 @@ def batch_planes(name: str, batch, last_moves=None):
 
 __all__ = [
     "FEATURE_OFFSETS",
+    "HISTORY_SETS",
     "NUM_ROLLOUT_FEATURES",
     "NUM_SYMMETRIES",
     "NUM_TREE_FEATURES",
@@ -80,6 +95,7 @@ __all__ = [
     "apply_policy_each",
     "batch_planes",
     "feature_indices",
+    "history_planes",
     "inverse",
     "inverse_each",
     "ladder_capture",

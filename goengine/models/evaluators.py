@@ -199,16 +199,25 @@ class NetworkEvaluator:
 
 
 class PolicyValueEvaluator(NetworkEvaluator):
-    """AlphaGo Zero's evaluator: one ZeroNet gives both priors and values from zero17 planes."""
+    """AlphaGo Zero's evaluator: one ZeroNet gives both priors and values from its planes
+    (zero17, or zerogo25 with Go features)."""
 
     history_length = HISTORY
 
+    @property
+    def feature_set(self) -> str:
+        return getattr(self.model.config, "feature_set", "zero17")
+
     def planes(self, batch) -> np.ndarray:
+        if self.feature_set != "zero17":
+            from ..features import batch_planes
+            return batch_planes(self.feature_set, batch)
         return zero17(batch.stones, batch.to_play, batch.size)
 
     def cache_keys(self, batch, planes: np.ndarray) -> list[bytes]:
-        """zero17 planes are a function of the stone history and the side to move alone, so
-        the key digests those (8 x N*N bytes and one) instead of the 17 float planes."""
+        """zero17 (and zerogo25) planes are a function of the stone history and the side to
+        move alone, so the key digests those (8 x N*N bytes and one) instead of the float
+        planes."""
         stones = np.ascontiguousarray(batch.stones, dtype=np.int8)
         to_play = np.asarray(batch.to_play, dtype=np.int8)
         return [hashlib.blake2b(stones[i].data, digest_size=16, person=to_play[i:i + 1].tobytes()).digest()
@@ -222,8 +231,8 @@ class PolicyValueEvaluator(NetworkEvaluator):
         from the same stream), with the planes of the cache misses made straight through
         their symmetries, the outputs moved back and the masked softmax all in C
         (features/_zero.pyx): numpy's per-call overhead was a third of a one-game search's
-        time. ``symmetries="all"`` keeps the numpy path."""
-        if self.symmetries == "all":
+        time. ``symmetries="all"`` and plane sets other than zero17 keep the numpy path."""
+        if self.symmetries == "all" or self.feature_set != "zero17":
             return super().evaluate(batch)
         from ..features._zero import masked_softmax_fast, unsymmetrise_into, zero17_sym
         n, a = batch.legal.shape

@@ -37,7 +37,7 @@ class ZeroNetConfig:
     filters: int = 64
     """Convolution channels in the tower (AlphaGo Zero: 256)."""
     input_planes: int = 17
-    """Input planes: 17 for the zero17 feature set."""
+    """Input planes: 17 for the zero17 feature set, 25 for zerogo25."""
     value_hidden: int = 256
     """Units of the value head's hidden layer."""
     feature_set: str = "zero17"
@@ -75,6 +75,7 @@ class ValueNetConfig:
 
 
 _POOLED = dict(head="pooled", gpool_every=2)
+_GO = dict(feature_set="zerogo25", input_planes=25)
 ZERO_PRESETS = {
     # AlphaGo Zero's architecture (heads tied to the board size)
     "tiny": dict(blocks=2, filters=32),
@@ -85,6 +86,9 @@ ZERO_PRESETS = {
     "tiny-pooled": dict(blocks=2, filters=32, head_filters=16, value_hidden=64, **_POOLED),
     "small-pooled": dict(blocks=4, filters=32, head_filters=32, value_hidden=64, **_POOLED),
     "9x9-pooled": dict(blocks=6, filters=64, head_filters=32, value_hidden=128, **_POOLED),
+    # with Go features in the input (zero17 + liberties, ko, ladders; KataGo: 1.55x)
+    "tiny-pooled-go": dict(blocks=2, filters=32, head_filters=16, value_hidden=64, **_POOLED, **_GO),
+    "small-pooled-go": dict(blocks=4, filters=32, head_filters=32, value_hidden=64, **_POOLED, **_GO),
     "19x19-pooled": dict(blocks=20, filters=256, head_filters=64, board_size=19, **_POOLED),
 }
 POLICY_PRESETS = {

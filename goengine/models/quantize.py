@@ -113,10 +113,11 @@ def _unshare_initializers(model) -> None:
 
 
 # ----------------------------------------------------------------------------- positions
-def shard_planes(paths, positions: int = 512, rng=None) -> np.ndarray:
-    """zero17 planes of up to `positions` samples drawn from self-play shards (paths of
-    .npz shards, or folders searched recursively for shard_*.npz, newest last)."""
-    from ..features import zero17
+def shard_planes(paths, positions: int = 512, rng=None, feature_set: str = "zero17") -> np.ndarray:
+    """Planes (a stone-history set: zero17, zerogo25) of up to `positions` samples drawn from
+    self-play shards (paths of .npz shards, or folders searched recursively for shard_*.npz,
+    newest last)."""
+    from ..features import history_planes
 
     rng = as_generator(rng)
     files = []
@@ -141,7 +142,7 @@ def shard_planes(paths, positions: int = 512, rng=None) -> np.ndarray:
         raise ValueError(f"shards of several board sizes: {sorted(sizes)}")
     stones, to_play = np.concatenate(stones), np.concatenate(to_play)
     take = np.sort(rng.choice(stones.shape[0], size=min(positions, stones.shape[0]), replace=False))
-    return zero17(stones[take], to_play[take], sizes.pop())
+    return history_planes(feature_set, stones[take], to_play[take], sizes.pop())
 
 
 def selfplay_states(policy_fn, size: int, history_length: int, games: int = 8, max_moves: int | None = None,
@@ -186,9 +187,11 @@ def calibration_planes(evaluator, shards=None, positions: int = 256, games: int 
     (the float network: x -> (logits, values)), or by the evaluator itself."""
     rng = as_generator(rng)
     if shards:
-        if getattr(evaluator.model.config, "feature_set", None) != "zero17":
-            raise ValueError("shards hold zero17 positions: they calibrate ZeroNet evaluators only")
-        return shard_planes(shards, positions, rng)
+        from ..features import HISTORY_SETS
+        feature_set = getattr(evaluator.model.config, "feature_set", None)
+        if feature_set not in HISTORY_SETS:
+            raise ValueError("shards hold stone histories: they calibrate ZeroNet evaluators only")
+        return shard_planes(shards, positions, rng, feature_set)
     forward = runner if runner is not None else evaluator.torch_forward_np
 
     def policy_fn(batch):
