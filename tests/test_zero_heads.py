@@ -220,3 +220,30 @@ def test_a_run_with_go_features_plays_and_trains_on_its_planes(tmp_path):
     assert b.x.shape == (8, 25, 9, 9)
     with torch.no_grad():
         assert torch.isfinite(zero_losses(candidate, tensor_batch(b, "cpu"))["loss"])
+
+
+def test_network_ownership_is_moved_back_through_the_symmetries_to_blacks_view():
+    from goengine.agents import network_ownership
+
+    class StonesOracle(torch.nn.Module):
+        """Ownership = the mover's stones minus the opponent's (an equivariant head)."""
+        has_ownership = True
+        config = zero_config("tiny-pooled")
+
+        def __init__(self):
+            super().__init__()
+            self.dummy = torch.nn.Parameter(torch.zeros(1))
+
+        def forward_all(self, x):
+            return {"ownership": x[:, 0] - x[:, 1], "score": x[:, 0].sum((1, 2)) - x[:, 1].sum((1, 2))}
+
+    game = GameState(9, Rules(komi=7.5))
+    for action in (0, 1, 2, 11, 30, 79):  # an asymmetric position, White to move after 6
+        game.play(action)
+    game.play(40)  # Black: White to move
+    own, score = network_ownership(StonesOracle(), game)
+    stones = game.recent_stones(1)[0]
+    np.testing.assert_allclose(own, np.where(stones == BLACK, 1.0, np.where(stones == WHITE, -1.0, 0.0)))
+    assert score == pytest.approx(float((stones == BLACK).sum() - (stones == WHITE).sum()))
+    with pytest.raises(ValueError, match="no ownership head"):
+        network_ownership(ZeroNet(zero_config("tiny")), game)

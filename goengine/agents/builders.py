@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..rng import as_generator
 from ..search import MCTSConfig, RolloutEvaluator, UniformEvaluator
-from .base import MCTSAgent, PolicyAgent, SearchBudget, network_policy
+from .base import MCTSAgent, PolicyAgent, SearchBudget, network_ownership, network_policy
 
 __all__ = ["pure_mcts_agent", "rollout_mcts_agent", "zero_agent", "zero_agent_with_workers",
            "policy_agent", "shipped_weights", "lee_agent", "lee_weights", "SHIPPED_ZERO_9X9",
@@ -67,7 +67,8 @@ def zero_agent(weights: str | None = None, simulations: int = 800, seconds: floa
     return MCTSAgent(evaluator, config, rng=rng, name=f"zero:{simulations}",
                      seconds=seconds, budget=budget, weights=str(path),
                      board_sizes=(model.config.board_size,),
-                     policy=lambda game: network_policy(evaluator, game))
+                     policy=lambda game: network_policy(evaluator, game),
+                     ownership=(lambda game: network_ownership(model, game)) if model.has_ownership else None)
 
 
 def zero_agent_with_workers(workers: int = 1, rng=None, **kwargs):
