@@ -247,3 +247,32 @@ def test_network_ownership_is_moved_back_through_the_symmetries_to_blacks_view()
     assert score == pytest.approx(float((stones == BLACK).sum() - (stones == WHITE).sum()))
     with pytest.raises(ValueError, match="no ownership head"):
         network_ownership(ZeroNet(zero_config("tiny")), game)
+
+
+def test_the_score_utility_mixes_the_score_into_the_searched_value(tmp_path):
+    import math
+
+    from goengine.agents import make_agent
+    from goengine.models import ScoreUtilityNet
+    from goengine.models.fuse import fuse_batchnorm
+    torch.manual_seed(2)
+    net = ZeroNet(zero_config("tiny-pooled")).eval()
+    x = torch.randn(4, 17, 9, 9)
+    wrapped = ScoreUtilityNet(net, 0.25).eval()
+    with torch.no_grad():
+        out = net.forward_all(x)
+        policy, utility = wrapped(x)
+        fused = fuse_batchnorm(wrapped)(x)
+    expected = 0.75 * out["value"] + 0.25 * (2 / math.pi) * torch.atan(out["score"] / 9)
+    torch.testing.assert_close(utility, expected)
+    torch.testing.assert_close(policy, out["policy"])
+    torch.testing.assert_close(fused[1], expected, atol=1e-5, rtol=1e-4)
+    assert float(utility.abs().max()) <= 1
+    with pytest.raises(ValueError, match="score head"):
+        ScoreUtilityNet(ZeroNet(zero_config("tiny")), 0.1)
+    save(net, tmp_path / "pooled.pt")
+    agent = make_agent(f"zero:weights={tmp_path / 'pooled.pt'},score=0.2,visits=16,backend=torch")
+    assert isinstance(agent.mcts.evaluator.model, ScoreUtilityNet) and agent.mcts.evaluator.model.factor == 0.2
+    assert agent.select_move(GameState(9)) >= 0
+    with pytest.raises(ValueError, match="score head"):
+        make_agent("zero:score=0.2,visits=16")  # the shipped network has AlphaGo Zero's heads

@@ -207,6 +207,9 @@ class ZeroRun:
         return load(self.folder / self.state["best"], kind="zero", board_size=self.config.size).to(self.device)
 
     def evaluator(self, model, seed: int):
+        if self.config.score_utility > 0:
+            from goengine.models import ScoreUtilityNet
+            model = ScoreUtilityNet(model, self.config.score_utility)
         options = {"seed": seed}
         if self.config.inference in ("onnx-int8", "auto"):  # int8 calibrates on the run's newest shards
             shards = self.window_shards(self.state["generation"] + 1)

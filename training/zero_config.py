@@ -65,6 +65,11 @@ class ZeroConfig:
     reply_weight: float = 0.15
     """Weight of the opponent's-reply policy loss (KataGo's 0.15; 1.3x in its ablation): a
     cheap extra policy target that regularises the trunk. Pooled heads only."""
+    score_utility: float = 0.0
+    """Share of the self-play and gating searches' leaf values that is the score utility
+    (goengine.models.ScoreUtilityNet; pooled heads only): KataGo's self-play searches for the
+    bigger win among equal ones, which keeps late-game moves meaningful in decided games.
+    0: the win value alone (unmeasured here yet)."""
     checkpoint_every: int = 50
     """Steps between progress checkpoints of the trainer."""
     gating: bool = True

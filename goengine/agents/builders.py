@@ -45,13 +45,15 @@ def shipped_weights(name: str = SHIPPED_ZERO_9X9) -> str | None:
 def zero_agent(weights: str | None = None, simulations: int = 800, seconds: float | None = None,
                rng=None, symmetries: str = "random", threads: int = 0, device: str | None = None,
                backend: str = "auto", calibration=None, policy_temperature: float = 1.0,
-               budget: SearchBudget | None = None, **config_changes) -> MCTSAgent:
+               budget: SearchBudget | None = None, score_utility: float = 0.0, **config_changes) -> MCTSAgent:
     """An AlphaGo Zero player: MCTS over a ZeroNet checkpoint (the shipped 9x9 one by default).
     `backend`: the network's inference back end (goengine.models.backends; "auto" is the
     fastest here), `calibration`: self-play shards for the int8 back end (default: positions
     of a quick self-play), `policy_temperature`: the softmax temperature of the priors (above
-    1 flattens them and widens the search, Leela Chess Zero's policy temperature)."""
-    from ..models import PolicyValueEvaluator, load
+    1 flattens them and widens the search, Leela Chess Zero's policy temperature),
+    `score_utility`: the share of the leaf values that is the score utility
+    (goengine.models.ScoreUtilityNet; a network with pooled heads only)."""
+    from ..models import PolicyValueEvaluator, ScoreUtilityNet, load
     path = weights or shipped_weights()
     if path is None:
         raise FileNotFoundError("no ZeroNet weights given and none shipped in goengine/weights/")
@@ -59,7 +61,14 @@ def zero_agent(weights: str | None = None, simulations: int = 800, seconds: floa
     threads = set_threads(threads or None, what="zero agent")
     rng = as_generator(rng)
     model = load(path, kind="zero", device=device or "cpu")
-    evaluator = PolicyValueEvaluator(model, symmetries=symmetries, rng=rng, cache_size=200_000, backend=backend,
+    if score_utility > 0:
+        if not model.has_ownership:
+            raise ValueError(f"{path}: score utility needs a network with a score head; this one has "
+                             f"AlphaGo Zero's heads")
+        searched = ScoreUtilityNet(model, score_utility)
+    else:
+        searched = model
+    evaluator = PolicyValueEvaluator(searched, symmetries=symmetries, rng=rng, cache_size=200_000, backend=backend,
                                      backend_options={"threads": threads, "calibration": calibration},
                                      policy_temperature=policy_temperature)
     evaluator.prepare_backend()  # export and quantise now, not during the first move's clock

@@ -165,6 +165,8 @@ ZERO_OPTIONS = {
     "rollouts": Option(positive_int, None, "random playouts per leaf (default 1)"),
     "workers": Option(positive_int, 1, "processes searching each move at once, their roots "
                                        "merged (root parallelism)"),
+    "score": Option(fraction, 0.0, "share of each leaf value that is the score utility "
+                                   "(2/pi)atan(score/N), for networks with a score head; 0: the win value alone"),
 }
 """The zero kind's options. The defaults of lambda and ramp are the search the shipped 9x9
 network was measured with (docs/zero.md, "Rollouts late in the game"): its value head
@@ -194,7 +196,7 @@ def _zero_agent(options, context, stream):
         options["workers"], rng=_rng(options, context, stream), weights=weights,
         simulations=options["visits"] or NETWORK_VISITS, budget=budget, symmetries=options["symmetries"],
         threads=threads, backend=options["backend"],
-        policy_temperature=options["temperature"], **_search_changes(options))
+        policy_temperature=options["temperature"], score_utility=options["score"], **_search_changes(options))
     return _check_size(agent, context, weights)
 
 

@@ -20,6 +20,7 @@ the side to move.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 import torch
@@ -245,6 +246,44 @@ class ZeroNet(nn.Module):
         policy, reply, value, score, own = self.heads(self.tower(self.stem(x)))
         return {"policy": policy, "value": value, "reply": reply, "score": score,
                 "ownership": torch.tanh(own), "ownership_logit": own}
+
+
+class ScoreUtilityNet(nn.Module):
+    """A pooled ZeroNet whose value output is the search's utility: the win value with a
+    share `factor` of KataGo's static score utility (Wu 2019, section 4.2),
+
+        u = (1 - factor) * v + factor * (2 / pi) * atan(score / N),
+
+    N the board width (9 points on 9x9). The search then prefers, among moves that win (or
+    lose) alike, the one that wins by more (or loses by less): it keeps playing well when the
+    game hangs on a few points, where the win value is flat. u stays in [-1, 1], so Q,
+    resignation and win rates read it as before (a share `factor` of them is the score's).
+    Exportable and foldable like the network itself (the same .kind, .config, .meta)."""
+
+    def __init__(self, net: "ZeroNet", factor: float):
+        super().__init__()
+        if not getattr(net, "has_ownership", False):
+            raise ValueError("a score utility needs a network with a score head (pooled heads)")
+        if not 0.0 <= factor <= 1.0:
+            raise ValueError(f"score utility factor {factor} is not in [0, 1]")
+        self.net = net
+        self.factor = float(factor)
+        for name in ("kind", "config", "meta"):
+            if hasattr(net, name):
+                setattr(self, name, getattr(net, name))
+
+    @property
+    def has_ownership(self) -> bool:
+        return True
+
+    def forward(self, x):
+        out = self.net.forward_all(x)
+        width = x.shape[-1]
+        utility = torch.atan(out["score"] / width) * (2.0 / math.pi)
+        return out["policy"], (1.0 - self.factor) * out["value"] + self.factor * utility
+
+    def forward_all(self, x):
+        return self.net.forward_all(x)
 
 
 # ----------------------------------------------------------------------------- AlphaGo (2016)
