@@ -76,3 +76,12 @@ def test_the_opening_sample_is_drawn_from_the_pruned_visits():
     chosen = {mcts.choose(result, game) for _ in range(300)}
     assert not chosen & set(pruned.tolist())
     assert len(chosen) > 1
+
+
+def test_a_pass_is_sampled_in_the_opening_only_when_it_is_the_best_move():
+    result, config = _search(0.0, sims=200)
+    n = 49
+    result.visits[n] = 5  # a pass with a few visits, not the most
+    assert result.best != n
+    mcts = MCTS(RolloutEvaluator(rng=0), config, rng=1)
+    assert n not in {mcts.choose(result, GameState(7)) for _ in range(400)}

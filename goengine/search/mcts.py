@@ -282,8 +282,10 @@ class MCTS:
         """The move to play after `result`: resign, a forced pass, a sample from the visits
         (temperature, early in the game) or the most visited move. The sample is drawn from
         the pruned visits when the search forced playouts (policy_target): forced visits are
-        there to check a move, not a vote for it (they made an early net's opening passes,
-        sampled at about 4 visits in 96, end a third of its self-play games at move 3)."""
+        there to check a move, not a vote for it. A pass is never sampled unless it is the
+        most visited move: an early network's pass prior gives it a few visits, and a sampled
+        opening pass ended most of such a run's self-play games at move 3 (the opponent,
+        winning, passes back), teaching nothing."""
         cfg = self.config
         n = game.size * game.size
         if not result.moves:
@@ -296,6 +298,8 @@ class MCTS:
         temperature_moves = max(1, n // 8) if cfg.temperature_moves is None else cfg.temperature_moves
         if game.move_number < temperature_moves:
             weights = policy_target(result, cfg) ** (1.0 / cfg.temperature)
+            if result.best != n:  # a pass is sampled only when it is the search's choice anyway
+                weights[n] = 0.0
             total = weights.sum()
             if total > 0:
                 return int(self.rng.choice(len(weights), p=weights / total))
