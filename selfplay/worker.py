@@ -32,7 +32,8 @@ from goengine.game import GameState, Rules
 from goengine.gameloop import LoopGame, SearchPlayer, game_record, play_games, winner
 from goengine.rng import as_generator
 from goengine.search import MCTS, RESIGN, MCTSConfig
-from goengine.search.mcts import below_resign_threshold, policy_target
+from goengine.search.gumbel import GumbelConfig, gumbel_search_games
+from goengine.search.mcts import below_resign_threshold, losing_pass, policy_target, should_pass
 from goengine.sgf import GameRecord
 
 from .records import GameSamples
@@ -75,6 +76,11 @@ class SelfPlayConfig:
     """Probability that a move gets a full search under playout_cap."""
     max_moves: int | None = None
     """Move cap of a game (None: the game loop's, 2*N*N + 20); a capped game is scored as it stands."""
+    gumbel: GumbelConfig | None = None
+    """Gumbel AlphaZero's root (goengine/search/gumbel.py) instead of PUCT's noise and visit
+    temperature: the move is sequential halving's, the policy target the completed-Q policy,
+    which improves on the prior with few simulations where PUCT's visits may not. The
+    search's Dirichlet noise and temperature are not used. None: PUCT self-play."""
 
     @property
     def simulations(self) -> int:
@@ -83,9 +89,10 @@ class SelfPlayConfig:
 
     def mcts_config(self, resign: bool = False) -> MCTSConfig:
         """The search of a self-play move; ``resign``: MCTS.choose resigns at
-        ``resign_threshold`` (play-through games do not)."""
-        return self.search.replace(resign_threshold=self.resign_threshold if resign else None,
-                                   resign_min_moves=0)
+        ``resign_threshold`` (play-through games do not). With ``gumbel`` the root has no
+        Dirichlet noise (the Gumbel draw explores)."""
+        search = self.search.replace(dirichlet_epsilon=0.0, forced_playouts=0.0) if self.gumbel else self.search
+        return search.replace(resign_threshold=self.resign_threshold if resign else None, resign_min_moves=0)
 
     def with_search(self, **changes) -> "SelfPlayConfig":
         """This config with its search changed (``num_simulations=...``)."""
@@ -95,6 +102,8 @@ class SelfPlayConfig:
     def from_json(cls, data: dict) -> "SelfPlayConfig":
         """From its JSON form, also the flat one of run folders made before it held its search."""
         data = dict(data)
+        if isinstance(data.get("gumbel"), dict):
+            data["gumbel"] = GumbelConfig(**data["gumbel"])
         search = dict(data.pop("search", None) or {})
         for old, new in _SEARCH_FIELDS.items():
             if old in data:
@@ -149,13 +158,25 @@ class _SelfPlaySearch(SearchPlayer):
             full = rng.random(len(entries)) < cfg.full_search_prob
         else:
             full = np.ones(len(entries), dtype=bool)
-        results = self.search(entries, np.where(full, cfg.simulations, cfg.cheap_simulations))
+        sims = np.where(full, cfg.simulations, cfg.cheap_simulations)
+        if cfg.gumbel is not None:
+            found = gumbel_search_games([self.searcher(e) for e in entries], [e.game for e in entries], sims,
+                                        self.worker.rng, cfg.gumbel)
+            results = [f.result for f in found]
+        else:
+            found = None
+            results = self.search(entries, sims)
         self.worker.positions_searched += int(sum(r.simulations for r in results))
         actions = []
-        for entry, result, is_full in zip(entries, results, full):
+        for k, (entry, result, is_full) in enumerate(zip(entries, results, full)):
             slot, game = entry.data, entry.game
             me = game.to_play
-            slot.samples.add(game.recent_stones(HISTORY), me, policy_target(result, self.config), bool(is_full))
+            target = found[k].target if found else policy_target(result, self.config)
+            if self.config.no_losing_pass and target[-1] > 0 and target[-1] < 1 and losing_pass(game):
+                target = target.copy()  # the pass MCTS.choose refuses is no target either
+                target[-1] = 0.0
+                target /= target.sum()
+            slot.samples.add(game.recent_stones(HISTORY), me, target, bool(is_full))
             if result.moves:
                 value = max(result.root_value, result.moves[0].q)
                 slot.min_values[me - 1] = min(slot.min_values[me - 1], float(value))
@@ -163,6 +184,8 @@ class _SelfPlaySearch(SearchPlayer):
                     and below_resign_threshold(result, cfg.resign_threshold)):
                 slot.would_resign = me
             action = slot.mcts.choose(result, game)  # resigns unless a play-through game
+            if found and action != RESIGN and not should_pass(game, slot.mcts.config):
+                action = found[k].action  # sequential halving's choice (it samples)
             slot.resigned = action == RESIGN
             actions.append(action)
         return actions

@@ -85,3 +85,22 @@ def test_a_pass_is_sampled_in_the_opening_only_when_it_is_the_best_move():
     assert result.best != n
     mcts = MCTS(RolloutEvaluator(rng=0), config, rng=1)
     assert n not in {mcts.choose(result, GameState(7)) for _ in range(400)}
+
+
+def test_selfplay_never_passes_into_a_loss_the_opponent_would_end():
+    from goengine.search.mcts import losing_pass
+    game = GameState(7)
+    game.play(24)  # Black's one stone owns the whole board: White's pass loses at once
+    assert losing_pass(game)
+    result, config = _search(0.0, sims=50)
+    result.visits[:] = 0
+    result.visits[49] = 30  # the pass most visited...
+    result.visits[10] = 5   # ...and one other move
+    from goengine.search.mcts import MoveInfo
+    result.moves = [MoveInfo(49, 30, 0.0, 0.1), MoveInfo(10, 5, 0.0, 0.1)]
+    mcts = MCTS(RolloutEvaluator(rng=0), config.replace(temperature_moves=0), rng=0)
+    assert mcts.choose(result, game) == 10
+    plain = MCTS(RolloutEvaluator(rng=0), MCTSConfig(), rng=0)  # play: passing is allowed
+    assert plain.choose(result, game) == 49
+    game.pass_move()  # White passes: Black's pass would end the game, a terminal the search sees
+    assert not losing_pass(game)

@@ -6,6 +6,7 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from goengine.search import MCTSConfig
+from goengine.search.gumbel import GumbelConfig
 from selfplay.worker import SelfPlayConfig, selfplay_search
 
 __all__ = ["ZeroConfig", "PRESETS", "preset", "gating_search", "RUNTIME_FIELDS", "resumed_config"]
@@ -148,6 +149,13 @@ PRESETS = {
     # a few CPU hours: the efficient recipe (pooled heads, ownership/score/reply targets, Go
     # features, playout-cap randomisation, forced playouts with policy target pruning, no gating)
     "9x9": _efficient_9x9(),
+    # the efficient recipe with Gumbel AlphaZero's root and a quarter of the simulations
+    # (goengine/search/gumbel.py): to measure against "9x9" per CPU hour
+    "9x9-gumbel": _efficient_9x9(
+        preset="9x9-gumbel",
+        selfplay=SelfPlayConfig(size=9, parallel_games=32, playout_cap=True, cheap_simulations=8, full_search_prob=0.25,
+                                gumbel=GumbelConfig(considered=16),
+                                search=selfplay_search(num_simulations=32, leaves_per_batch=4))),
     "19x19": ZeroConfig(
         preset="19x19", size=19, net="19x19-pooled", generations=200, games_per_generation=2000,
         games_per_shard=100,
@@ -170,8 +178,8 @@ PRESETS = {
         window_samples=1_000_000, train_steps=4000, batch_size=512, gating_games=100,
         gating_simulations=400, checkpoint_every=500),
 }
-"""The recipes. "tiny" is the README's main job; "9x9" and "19x19" the efficient recipe;
-"agz-*" AlphaGo Zero's."""
+"""The recipes. "tiny" is the README's main job; "9x9" and "19x19" the efficient recipe
+("9x9-gumbel" with Gumbel's root); "agz-*" AlphaGo Zero's."""
 
 
 def preset(name: str, **changes) -> ZeroConfig:

@@ -68,6 +68,8 @@ cdef class Tree:
     cdef public long sims
     cdef readonly bint full
     cdef object _orig_root_prior
+    cdef int16_t root_plan[640]  # a 25x25 board's 626 actions fit
+    cdef int plan_len, plan_pos
 
     cdef int _alloc(self, int count) noexcept nogil
     cdef bint _grow(self, int needed) noexcept nogil

@@ -396,6 +396,8 @@ cdef class Tree:
         self.rng = _seed(rng)
         self.rollout_policy = rollout_policy if rollout_policy is not None else RolloutPolicy()
         self.superko = 1
+        self.plan_len = 0
+        self.plan_pos = 0
         self.sims = 0
         self.full = False
         self.used = 0
@@ -415,6 +417,7 @@ cdef class Tree:
         if board.b.size != self.size:
             raise ValueError(f"board is {board.b.size}x{board.b.size}, tree is {self.size}x{self.size}")
         memcpy(&self.root_board, &board.b, sizeof(board_t))
+        self.plan_len = 0
         self.root_color = to_play
         self.root_passes = passes
         self.superko = 1 if superko else 0
@@ -508,6 +511,19 @@ cdef class Tree:
         self.used = start + count
         return start
 
+    def set_root_plan(self, actions):
+        """Have the root's selection visit `actions` in turn, cycling (Gumbel's sequential
+        halving: each considered move its share of the simulations), instead of PUCT; below
+        the root PUCT selects as ever. An empty list returns the root to PUCT. The plan is
+        cleared when the root moves (set_position, reuse)."""
+        cdef int i, k = len(actions)
+        if k > 640:
+            raise ValueError(f"a root plan of {k} moves is longer than 640")
+        for i in range(k):
+            self.root_plan[i] = <int16_t>int(actions[i])
+        self.plan_len = k
+        self.plan_pos = 0
+
     def reuse(self, int action):
         """Make the child reached by `action` the new root, keeping its subtree (compacted to
         the front of the pool). Returns False (and leaves the tree to be reset by
@@ -592,9 +608,16 @@ cdef class Tree:
         """argmax over the children of Q + U (PUCT with first-play urgency and virtual loss);
         at the root with forced playouts, first any visited child below its forced count
         sqrt(k * P * N(root)), the least visited of them."""
-        cdef int fc = self.first[node], nc = self.nchild[node], c, best = -1, n
+        cdef int fc = self.first[node], nc = self.nchild[node], c, best = -1, n, a
         cdef double parent_n = self.N[node] + self.VL[node]
         cdef double forced_best = 1e300
+        if node == self.root and self.plan_len > 0:  # the root plan (Gumbel's halving) picks
+            for n in range(self.plan_len):
+                a = self.root_plan[self.plan_pos % self.plan_len]
+                self.plan_pos += 1
+                for c in range(fc, fc + nc):
+                    if self.move[c] == a and not (self.flags[c] & F_ILLEGAL):
+                        return c
         if node == self.root and self.forced_k > 0.0:
             for c in range(fc, fc + nc):
                 if self.flags[c] & F_ILLEGAL or self.N[c] == 0:

@@ -114,6 +114,13 @@ class MCTSConfig:
     target. 0 turns both off; KataGo's self-play uses k = 2 (1.25x less compute in its
     ablation, with the pruning). For self-play only: it spends play visits on weak moves."""
 
+    no_losing_pass: bool = False
+    """Never pass while the opponent has not, into a position the count now gives the
+    opponent (it would pass back and win), when another move is searched: self-play's rule
+    (MCTSConfig.selfplay). An early network's pass prior gets a pass enough visits to be the
+    choice, the search rarely reaches the opponent's ending pass below it, and the visits
+    then teach the pass again: most games of such a run ended at move 3."""
+
     territory_max_fraction: float = 0.25
     """Largest region (as a share of the board) the passing rule counts as settled territory:
     a bigger empty area, such as the whole board around a lone stone, is still open."""
@@ -163,6 +170,6 @@ class MCTSConfig:
         """Exploration for AlphaGo Zero self-play: root noise and visit temperature for the
         first N*N/8 moves (of `size` when given, else of the board being played)."""
         moves = max(1, size * size // 8) if size is not None else None
-        base = dict(dirichlet_epsilon=0.25, temperature_moves=moves, fpu_root_reduction=0.0)
+        base = dict(dirichlet_epsilon=0.25, temperature_moves=moves, fpu_root_reduction=0.0, no_losing_pass=True)
         base.update(changes)
         return cls(**base)

@@ -295,6 +295,10 @@ class MCTS:
             return RESIGN
         if should_pass(game, cfg):
             return n
+        if cfg.no_losing_pass and result.best == n and losing_pass(game):
+            others = [m.action for m in result.moves if m.action != n]
+            if others:
+                return others[0]
         temperature_moves = max(1, n // 8) if cfg.temperature_moves is None else cfg.temperature_moves
         if game.move_number < temperature_moves:
             weights = policy_target(result, cfg) ** (1.0 / cfg.temperature)
@@ -357,6 +361,15 @@ def search_games(searchers, games, simulations, leaves_per_batch: int | None = N
     k = leaves_per_batch or searchers[0].config.leaves_per_batch
     search_many(trees, evaluator, simulations, k, batch)
     return [m.result(g, with_pv) for m, g in zip(searchers, games)]
+
+
+def losing_pass(game) -> bool:
+    """Whether passing now loses at once: the opponent has not passed, and the board counted
+    now (Tromp-Taylor) is the opponent's, so its pass back would end the game for it."""
+    if game.consecutive_passes:
+        return False
+    score = game.board.score(game.rules.komi)
+    return (score < 0) if game.to_play == BLACK else (score > 0)
 
 
 def should_pass(game, config: MCTSConfig) -> bool:
