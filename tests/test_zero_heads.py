@@ -3,6 +3,8 @@ size, ownership and score targets from the final position, the opponent's reply,
 symmetries in the replay window, and losses that train."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -276,3 +278,24 @@ def test_the_score_utility_mixes_the_score_into_the_searched_value(tmp_path):
     assert agent.select_move(GameState(9)) >= 0
     with pytest.raises(ValueError, match="score head"):
         make_agent("zero:score=0.2,visits=16")  # the shipped network has AlphaGo Zero's heads
+
+
+def test_the_learning_curve_rates_a_runs_networks_against_an_opponent(tmp_path):
+    from training.curve import main, run_hours
+    from training.zero import ZeroRun
+    from training.zero_config import preset
+    cfg = preset("tiny", generations=2, games_per_generation=2, games_per_shard=2, train_steps=4, batch_size=8,
+                 gating=False, threads=1, inference="torch",
+                 selfplay=dict(search=dict(num_simulations=4, leaves_per_batch=2), parallel_games=2, max_moves=20))
+    ZeroRun(tmp_path / "run", cfg, log=lambda *a: None, progress=False).run()
+    hours = run_hours(tmp_path / "run")
+    assert hours[0]["games"] == 0 and hours[1]["games"] == 2 and hours[2]["games"] == 4
+    assert 0 < hours[1]["hours"] < hours[2]["hours"]
+    out = tmp_path / "curve.png"
+    assert main(["--run", str(tmp_path / "run"), "--opponent", "rand=random:seed=3", "--every", "2",
+                 "--games", "2", "--visits", "4", "--opening-moves", "0", "--out", str(out)]) == 0
+    points = json.loads((tmp_path / "run" / "curve" / "curve.json").read_text())
+    assert [p["generation"] for p in points] == [0, 2]
+    assert all(p["games_played"] == 2 and p["opponent"] == "rand" for p in points)
+    assert out.stat().st_size > 0
+    assert main(["--run", str(tmp_path / "nowhere"), "--opponent", "random"]) == 2
