@@ -258,6 +258,7 @@ def test_tiny_loop_end_to_end(tmp_path):
     from training.ship import model_card
     card = model_card(tmp_path / "run", "zero-tiny", ["a measured line"])
     assert "h of training and" in card and "logged for" not in card  # every generation timed
+    assert "input `zero17`, KataGo's pooled heads" in card and "preset `tiny`" in card
     assert f"**Generation**: {state['best_generation']} (" in card
     card0 = model_card(tmp_path / "run", "zero-tiny", [], generation=0)  # not the best unless nothing was promoted
     assert "**Generation**: 0 (the run's starting network" in card0 and "0 self-play games before it" in card0

@@ -52,11 +52,15 @@ def model_card(run: Path, name: str, strength: list[str], generation: int | None
     lines = [
         f"# {name}: AlphaGo Zero network for {config['size']}x{config['size']}",
         "",
-        "- **Recipe**: AlphaGo Zero self-play (goengine `training/zero.py`), no human or GNU Go data.",
+        f"- **Recipe**: preset `{config.get('preset', '?')}` of AlphaGo Zero self-play (goengine "
+        f"`training/zero.py`), no human or GNU Go data.",
         f"- **Network**: ZeroNet preset `{config['net']}` ({model.config.blocks} residual blocks x "
-        f"{model.config.filters} filters, {params:,} parameters), input `zero17`.",
+        f"{model.config.filters} filters, {params:,} parameters), input `{model.config.feature_set}`, "
+        + ("KataGo's pooled heads (ownership, score and opponent-reply outputs; any board size)."
+           if model.config.head == "pooled" else "AlphaGo Zero's heads."),
         f"- **Generation**: {best_gen} ("
-        + ("the run's starting network" if best_gen == 0 else "promoted by gating")
+        + ("the run's starting network" if best_gen == 0
+           else "promoted by gating" if config.get("gating", True) else "every candidate promoted, no gating")
         + ("" if best_gen == state["best_generation"] else f"; the run's best is generation {state['best_generation']}")
         + f") of {state['generation']} trained; "
         f"{games_to_best:,} self-play games before it, {meta.get('steps', '?')} SGD steps per generation "
