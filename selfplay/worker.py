@@ -76,6 +76,11 @@ class SelfPlayConfig:
     """Probability that a move gets a full search under playout_cap."""
     max_moves: int | None = None
     """Move cap of a game (None: the game loop's, 2*N*N + 20); a capped game is scored as it stands."""
+    restart_share: float = 0.0
+    """Go-Exploit (Trudeau & Bignell 2023): the share of games that start from a position of
+    earlier self-play (the archive the run hands the worker, `starts`) instead of the empty
+    board. Each restarted game gives value targets in positions the network met, from a new
+    game each: more independent targets per CPU hour where games repeat their openings."""
     gumbel: GumbelConfig | None = None
     """Gumbel AlphaZero's root (goengine/search/gumbel.py) instead of PUCT's noise and visit
     temperature: the move is sequential halving's, the policy target the completed-Q policy,
@@ -192,19 +197,38 @@ class _SelfPlaySearch(SearchPlayer):
 
 
 class SelfPlayWorker:
-    def __init__(self, evaluator, config: SelfPlayConfig | None = None, rng=None, name: str = "selfplay"):
+    def __init__(self, evaluator, config: SelfPlayConfig | None = None, rng=None, name: str = "selfplay",
+                 starts: tuple[np.ndarray, np.ndarray] | None = None):
+        """starts: the archive of restart positions (config.restart_share), as (stones int8
+        (K, N*N), to_play (K,)); None or empty: every game from the empty board."""
         self.evaluator = evaluator
         self.config = config or SelfPlayConfig()
         self.rng = as_generator(rng)
         self.name = name
         self.positions_searched = 0
+        self.starts = starts if starts is not None and len(starts[0]) else None
+        self.restarted = 0
+        """Games started from an archive position so far."""
+
+    def _start_position(self) -> GameState:
+        """A new game: from the empty board, or (with probability restart_share) from a
+        random archive position, the side to move as it was."""
+        cfg = self.config
+        game = GameState(cfg.size, Rules(komi=cfg.komi))
+        if self.starts is None or cfg.restart_share <= 0 or self.rng.random() >= cfg.restart_share:
+            return game
+        stones, to_play = self.starts
+        k = int(self.rng.integers(len(to_play)))
+        game.setup_stones(np.flatnonzero(stones[k] == BLACK), np.flatnonzero(stones[k] == WHITE), int(to_play[k]))
+        self.restarted += 1
+        return game
 
     def _new_game(self, player: _SelfPlaySearch) -> LoopGame:
         cfg = self.config
         playthrough = cfg.resign_threshold is None or self.rng.random() < cfg.resign_playthrough
         config = cfg.mcts_config(resign=not playthrough)
         slot = _Slot(MCTS(self.evaluator, config, rng=self.rng), GameSamples(cfg.size), playthrough)
-        return LoopGame(GameState(cfg.size, Rules(komi=cfg.komi)), {BLACK: player, WHITE: player},
+        return LoopGame(self._start_position(), {BLACK: player, WHITE: player},
                         cap=cfg.max_moves, data=slot, names=(self.name, self.name))
 
     def play(self, num_games: int):

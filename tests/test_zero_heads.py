@@ -299,3 +299,39 @@ def test_the_learning_curve_rates_a_runs_networks_against_an_opponent(tmp_path):
     assert all(p["games_played"] == 2 and p["opponent"] == "rand" for p in points)
     assert out.stat().st_size > 0
     assert main(["--run", str(tmp_path / "nowhere"), "--opponent", "random"]) == 2
+
+
+def test_go_exploit_restarts_a_share_of_games_from_archive_positions():
+    from goengine.models.evaluators import PolicyValueEvaluator
+    from selfplay.worker import SelfPlayConfig, SelfPlayWorker, selfplay_search
+    torch.manual_seed(0)
+    net = ZeroNet(zero_config("tiny-pooled")).eval()
+    stones = np.zeros((1, 81), np.int8)
+    stones[0, [0, 1, 2]] = BLACK
+    stones[0, [10, 11]] = WHITE
+    cfg = SelfPlayConfig(parallel_games=4, restart_share=0.5, max_moves=12,
+                         search=selfplay_search(num_simulations=4, leaves_per_batch=2))
+    worker = SelfPlayWorker(PolicyValueEvaluator(net), cfg, rng=0, starts=(stones, np.array([WHITE])))
+    games = list(worker.play(16))
+    assert 4 <= worker.restarted <= 12  # about half of 16
+    first = [np.asarray(g.samples.stones[0][0]) for g in games]
+    from_archive = [f for f in first if (f == stones[0]).all()]
+    assert len(from_archive) == worker.restarted
+    assert all(g.samples.to_play[0] == WHITE for g, f in zip(games, first) if (f == stones[0]).all())
+
+
+def test_a_run_restarts_games_from_its_window(tmp_path):
+    from training.zero import ZeroRun
+    from training.zero_config import preset
+    cfg = preset("tiny", generations=2, games_per_generation=6, games_per_shard=6, train_steps=2, batch_size=8,
+                 gating=False, threads=1, inference="torch",
+                 selfplay=dict(search=dict(num_simulations=4, leaves_per_batch=2), parallel_games=6, max_moves=20,
+                               restart_share=0.5))
+    run = ZeroRun(tmp_path / "run", cfg, log=lambda *a: None, progress=False)
+    assert run.restart_positions(0) is None  # nothing to restart from before the first games
+    run.run()
+    archive = run.restart_positions(1)
+    assert archive[0].shape[1] == 81 and archive[0].shape[0] == archive[1].shape[0] > 0
+    sgfs = [p.read_text() for p in (run.selfplay_dir(1) / "sgf").glob("*.sgf")]
+    assert len(sgfs) == 6 and any("AB[" in t or "AW[" in t for t in sgfs)
+    assert not any("AB[" in t or "AW[" in t for t in (p.read_text() for p in (run.selfplay_dir(0) / "sgf").glob("*.sgf")))

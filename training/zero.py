@@ -240,7 +240,8 @@ class ZeroRun:
         shard_index = len(list_shards(folder))
         seed = cfg.seed * 1_000_003 + g * 1009 + shard_index
         sp = self.selfplay_config(g)
-        worker = SelfPlayWorker(self.evaluator(model, seed), sp, rng=seed, name=f"zero-gen{g}")
+        worker = SelfPlayWorker(self.evaluator(model, seed), sp, rng=seed, name=f"zero-gen{g}",
+                                starts=self.restart_positions(g) if sp.restart_share > 0 else None)
         remaining = cfg.games_per_generation - done
         self.log(f"[gen {g}] self-play: {remaining} games to play ({done} on disk)")
         bar = progress_bar(remaining, f"gen {g} self-play", self.progress)
@@ -259,6 +260,15 @@ class ZeroRun:
                 chunk = []
         bar.close()
         self.log(f"[gen {g}] self-play done: {brief_stats(self.selfplay_stats(g))}")
+
+    def restart_positions(self, g: int, shards: int = 8) -> tuple[np.ndarray, np.ndarray] | None:
+        """Go-Exploit's archive for generation g's self-play: every position (stones, side to
+        move) of the newest `shards` shards of the replay window; None before any."""
+        paths = self.window_shards(g)[-shards:]
+        if not paths:
+            return None
+        data = [read_shard(p) for p in paths]
+        return (np.concatenate([d["stones"][:, 0] for d in data]), np.concatenate([d["to_play"] for d in data]))
 
     def selfplay_stats(self, g: int) -> dict:
         """Generation g's self-play row, recounted from its shards (training/zero_stats.py)."""
