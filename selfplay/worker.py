@@ -76,6 +76,13 @@ class SelfPlayConfig:
     """Probability that a move gets a full search under playout_cap."""
     max_moves: int | None = None
     """Move cap of a game (None: the game loop's, 2*N*N + 20); a capped game is scored as it stands."""
+    play_out_resigned: bool = False
+    """Play a game out instead of resigning it (KataGo's self-play), at `decided_simulations`
+    a move and with no policy targets: the game reaches a final position, so its ownership
+    and score are targets (a resigned game has none), and its z is the real result. The
+    resignation threshold then only says when a game is decided."""
+    decided_simulations: int = 8
+    """Simulations per move of a decided game's play-out (play_out_resigned)."""
     restart_share: float = 0.0
     """Go-Exploit (Trudeau & Bignell 2023): the share of games that start from a position of
     earlier self-play (the archive the run hands the worker, `starts`) instead of the empty
@@ -124,12 +131,17 @@ class FinishedGame:
     winner: int
     moves: int
     resigned: bool
+    """The loser's value crossed the resignation threshold: it resigned, or (play_out_resigned)
+    the game was played out from there."""
     playthrough: bool
     would_resign: int = EMPTY
     """In a play-through game, the colour that would have resigned first (EMPTY if none)."""
     min_values: tuple = (1.0, 1.0)
     """Lowest resignation value, max(root value, best move's Q), each colour (black, white)
     reached over the game: at a threshold t a colour would resign iff its value fell below t."""
+
+    played_out: bool = False
+    """The game was decided by the threshold and played out to its end (play_out_resigned)."""
 
     @property
     def false_resignation(self) -> bool:
@@ -143,6 +155,8 @@ class _Slot:
     playthrough: bool
     would_resign: int = EMPTY
     resigned: bool = False
+    decided: bool = False
+    """Crossed the resignation threshold and played out (play_out_resigned)."""
     min_values: list = field(default_factory=lambda: [1.0, 1.0])
 
 
@@ -163,7 +177,9 @@ class _SelfPlaySearch(SearchPlayer):
             full = rng.random(len(entries)) < cfg.full_search_prob
         else:
             full = np.ones(len(entries), dtype=bool)
-        sims = np.where(full, cfg.simulations, cfg.cheap_simulations)
+        decided = np.array([e.data.decided for e in entries], dtype=bool)
+        full &= ~decided  # a decided game's play-out is no policy target
+        sims = np.where(decided, cfg.decided_simulations, np.where(full, cfg.simulations, cfg.cheap_simulations))
         if cfg.gumbel is not None:
             found = gumbel_search_games([self.searcher(e) for e in entries], [e.game for e in entries], sims,
                                         self.worker.rng, cfg.gumbel)
@@ -189,7 +205,10 @@ class _SelfPlaySearch(SearchPlayer):
                     and below_resign_threshold(result, cfg.resign_threshold)):
                 slot.would_resign = me
             action = slot.mcts.choose(result, game)  # resigns unless a play-through game
-            if found and action != RESIGN and not should_pass(game, slot.mcts.config):
+            if action == RESIGN and cfg.play_out_resigned:
+                slot.decided = True  # decided: played out cheaply instead
+                action = game.size * game.size if should_pass(game, slot.mcts.config) else result.best
+            elif found and action != RESIGN and not should_pass(game, slot.mcts.config):
                 action = found[k].action  # sequential halving's choice (it samples)
             slot.resigned = action == RESIGN
             actions.append(action)
@@ -245,8 +264,8 @@ class SelfPlayWorker:
             slot.samples.finish(won)
         else:
             slot.samples.finish(won, game.recent_stones(1)[0], game.score())
-        return FinishedGame(slot.samples, game_record(entry), won, game.move_number, slot.resigned,
-                            slot.playthrough, slot.would_resign, tuple(slot.min_values))
+        return FinishedGame(slot.samples, game_record(entry), won, game.move_number, slot.resigned or slot.decided,
+                            slot.playthrough, slot.would_resign, tuple(slot.min_values), played_out=slot.decided)
 
 
 def resignation_stats(games: list[FinishedGame]) -> dict:
@@ -257,6 +276,7 @@ def resignation_stats(games: list[FinishedGame]) -> dict:
     return {
         "games": len(games),
         "resigned": sum(g.resigned for g in games),
+        "played_out": sum(g.played_out for g in games),
         "playthrough": sum(g.playthrough for g in games),
         "would_resign": len(candidates),
         "false_resignations": false,

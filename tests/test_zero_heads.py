@@ -335,3 +335,31 @@ def test_a_run_restarts_games_from_its_window(tmp_path):
     sgfs = [p.read_text() for p in (run.selfplay_dir(1) / "sgf").glob("*.sgf")]
     assert len(sgfs) == 6 and any("AB[" in t or "AW[" in t for t in sgfs)
     assert not any("AB[" in t or "AW[" in t for t in (p.read_text() for p in (run.selfplay_dir(0) / "sgf").glob("*.sgf")))
+
+
+def test_decided_games_are_played_out_cheaply_and_keep_their_final_targets():
+    from goengine.models.evaluators import PolicyValueEvaluator
+    from selfplay.worker import SelfPlayConfig, SelfPlayWorker, resignation_stats, selfplay_search
+
+    class Pessimist(torch.nn.Module):
+        """Black lost in every position: each game crosses the threshold at Black's first move."""
+        config = zero_config("tiny")
+
+        def __init__(self):
+            super().__init__()
+            self.dummy = torch.nn.Parameter(torch.zeros(1))
+
+        def forward(self, x):
+            return torch.zeros(x.shape[0], 82), torch.where(x[:, 16, 0, 0] == 1, -1.0, 1.0)
+
+    cfg = SelfPlayConfig(parallel_games=4, resign_threshold=-0.5, resign_playthrough=0.0, play_out_resigned=True,
+                         decided_simulations=2, max_moves=40, search=selfplay_search(num_simulations=8, leaves_per_batch=2))
+    worker = SelfPlayWorker(PolicyValueEvaluator(Pessimist(), symmetries="none"), cfg, rng=0)
+    games = list(worker.play(4))
+    assert all(g.played_out and g.resigned and not g.record.result.endswith("+R") for g in games)
+    assert all(g.samples.final_ownership is not None for g in games)  # so all have final targets
+    assert all(not any(g.samples.full_search[1:]) for g in games)  # play-outs are no policy target
+    assert resignation_stats(games)["played_out"] == 4
+    resigning = SelfPlayWorker(PolicyValueEvaluator(Pessimist(), symmetries="none"),
+                               __import__("dataclasses").replace(cfg, play_out_resigned=False), rng=0)
+    assert all(g.moves < 5 and g.samples.final_ownership is None for g in resigning.play(4))

@@ -127,12 +127,15 @@ def _efficient_9x9(**changes) -> ZeroConfig:
     """The efficient 9x9 recipe (the "9x9" preset): the settings of the fourth run behind the
     shipped zero-9x9.pt (96 simulations, playout-cap randomisation, 128 games and 300 steps a
     generation) with KataGo's pooled heads and auxiliary targets, Go features in the input
-    (zerogo25), forced playouts with policy target pruning, and no gating (AlphaZero's
+    (zerogo25), forced playouts with policy target pruning, decided games played out
+    cheaply instead of resigned (their final positions are ownership and score targets), and
+    no gating (AlphaZero's
     continuous update: gating measured progress that did not carry over to GNU Go, at a
     fifth of the run's time)."""
     base = dict(
         preset="9x9", net="small-pooled-go", generations=100, games_per_generation=128, games_per_shard=32,
         selfplay=SelfPlayConfig(size=9, parallel_games=32, playout_cap=True, cheap_simulations=24, full_search_prob=0.25,
+                                play_out_resigned=True, decided_simulations=8,
                                 search=selfplay_search(num_simulations=96, leaves_per_batch=8, forced_playouts=2.0)),
         window_samples=80_000, train_steps=300, batch_size=128, learning_rate=0.02, lr_drops=(0.7, 0.9),
         gating=False, gating_games=20, gating_simulations=64, checkpoint_every=100)
@@ -154,14 +157,15 @@ PRESETS = {
     "9x9-gumbel": _efficient_9x9(
         preset="9x9-gumbel",
         selfplay=SelfPlayConfig(size=9, parallel_games=32, playout_cap=True, cheap_simulations=8, full_search_prob=0.25,
-                                gumbel=GumbelConfig(considered=16),
+                                play_out_resigned=True, decided_simulations=4, gumbel=GumbelConfig(considered=16),
                                 search=selfplay_search(num_simulations=32, leaves_per_batch=4))),
     "19x19": ZeroConfig(
         preset="19x19", size=19, net="19x19-pooled", generations=200, games_per_generation=2000,
         games_per_shard=100,
         selfplay=SelfPlayConfig(size=19, parallel_games=256,
                                 search=selfplay_search(num_simulations=800, leaves_per_batch=8, forced_playouts=2.0),
-                                playout_cap=True, cheap_simulations=100, full_search_prob=0.25),
+                                playout_cap=True, cheap_simulations=100, full_search_prob=0.25,
+                                play_out_resigned=True, decided_simulations=16),
         window_samples=1_000_000, train_steps=4000, batch_size=512, gating=False, gating_games=100,
         gating_simulations=400, checkpoint_every=500),
     # AlphaGo Zero as published: heads tied to the board, value and policy targets only, a

@@ -23,6 +23,7 @@ def write_selfplay_shard(folder: Path, index: int, games: list, komi: float, g: 
     for k, fg in enumerate(games):
         write_sgf(fg.record, folder / "sgf" / f"{name}_game{k:03d}.sgf")
     meta = {"games": [{"winner": int(fg.winner), "moves": int(fg.moves), "resigned": bool(fg.resigned),
+                       "played_out": bool(fg.played_out),
                        "playthrough": bool(fg.playthrough), "would_resign": int(fg.would_resign),
                        "min_values": [float(v) for v in fg.min_values]} for fg in games],
             "seconds": round(float(seconds), 2), "evals": int(evals)}
@@ -39,7 +40,8 @@ def selfplay_stats(shards: list[Path], resign_threshold) -> dict:
             unrecorded += int(np.unique(read_shard(path)["game"]).size)
             continue
         games += [FinishedGame(None, None, m["winner"], m["moves"], m["resigned"], m["playthrough"],
-                               m["would_resign"], tuple(m["min_values"])) for m in meta["games"]]
+                               m["would_resign"], tuple(m["min_values"]), played_out=m.get("played_out", False))
+                  for m in meta["games"]]
         seconds += meta["seconds"]
         evals += meta["evals"]
     stats = resignation_stats(games)
