@@ -29,7 +29,8 @@ returns a ``Stream`` for a streamed reply.
 Input is read by a thread into a queue (``InputReader``), so that a long computation can
 ask ``input_pending()`` and stop when the next command arrives (lz-analyze), and a genmove
 can ask ``quit_pending()`` and cut its search short when ``quit`` or the end of input
-arrives. Only the protocol goes to the output stream; logs go to stderr through ``logging``.
+arrives. Between commands ``run`` calls ``idle()`` (the Go engine ponders there). Only the
+protocol goes to the output stream; logs go to stderr through ``logging``.
 """
 from __future__ import annotations
 
@@ -372,6 +373,8 @@ class GtpEngine:
                     self._write_reply(stdout, cmd, ok, result)
                 except BrokenPipeError:
                     break
+                if not self.quit_requested and not self._reader.pending():
+                    self.idle()
         finally:
             self._reader = None
             self.close()
@@ -379,6 +382,10 @@ class GtpEngine:
 
     def close(self) -> None:
         """Called once when ``run`` ends; subclasses free resources here."""
+
+    def idle(self) -> None:
+        """Called by ``run`` after a reply when no command is waiting: work for the time
+        until the next one (pondering), which must return soon after ``input_pending()``."""
 
     # ------------------------------------------------------------------ v2 admin commands
     def cmd_protocol_version(self) -> str:
