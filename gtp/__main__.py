@@ -2,7 +2,7 @@
 
     goengine-gtp --agent mcts --visits 20000
     goengine-gtp --agent 'zero:visits=800,lambda=0'      # any goengine-arena agent spec
-    goengine-gtp --agent mcts --time-per-move 2 --resign-threshold off
+    goengine-gtp --agent mcts --time-per-move 2 --resign-threshold off --ponder
     goengine-gtp --agent random --seed 1 --quiet
 
 It speaks GTP v2 on stdin/stdout (see gtp/handlers.py for the commands and docs/gtp.md
@@ -135,6 +135,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resign-threshold", type=_threshold, default=..., metavar="WINRATE",
                    help="resign when the win rate falls below this, from move N*N/4 on; "
                         "'off' never resigns (default 0.05); the spec's resign=2*WINRATE-1")
+    p.add_argument("--ponder", action="store_true",
+                   help="search agents: think on the opponent's time after each move the "
+                        "engine plays, until the next command arrives (the next move reuses "
+                        "that tree); kata-set-param ponderingEnabled and lz-setoption name "
+                        "pondering turn it on and off")
     p.add_argument("--lag", type=_non_negative, default=0.3, metavar="SECONDS",
                    help="seconds per move the clock counts outside the search (GUI, "
                         "network); kept in reserve (default 0.3)")
@@ -160,8 +165,10 @@ def engine_from_args(args: argparse.Namespace, background: bool = False):
         raise ValueError(f"--agent {spec.text} plays {played} (its networks' size); --size "
                          f"{args.size} is not one of them")
     # the agent (networks, torch) loads in the background: the first commands are answered at once
-    return GoEngine(spec, options.without_flags(), time_config=TimeConfig(lag=args.lag),
-                    background=background)
+    engine = GoEngine(spec, options.without_flags(), time_config=TimeConfig(lag=args.lag),
+                      background=background)
+    engine.pondering = args.ponder
+    return engine
 
 
 def main(argv=None) -> int:

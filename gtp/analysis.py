@@ -1,10 +1,28 @@
 """Search statistics in the formats GUIs read: Leela Zero's ``info`` lines (lz-analyze,
-used by Sabaki and Lizzie) and GoGui's ``gfx`` drawing commands.
+used by Sabaki and Lizzie), KataGo's (kata-analyze, used by Sabaki) and GoGui's ``gfx``
+drawing commands.
 
 Leela Zero's analysis line (one line per report, every root move with visits, best first;
 winrate, prior and lcb as integers in 1/10000, from the side to move's view)::
 
     info move D4 visits 120 winrate 5234 prior 1830 lcb 5101 order 0 pv D4 C3 info move ...
+
+KataGo's (docs/GTP_Extensions.md, kata-analyze): the same moves with floats, scores in
+points, and with ``ownership true`` one value per point at the end of the line::
+
+    info move D4 visits 120 winrate 0.523400 scoreMean 1.25 scoreLead 1.25 prior 0.183000
+    lcb 0.510100 order 0 pv D4 C3 info move ... ownership 0.9812 0.9650 ... (N*N values)
+
+Every value is from the side to move's view (KataGo's default ``reportAnalysisWinratesAs
+SIDETOMOVE``, the view Leela Zero's tools expect): winrate, prior and lcb in [0, 1], the
+score lead in points (positive: the side to move leads), ownership in [-1, 1] (+1: the side
+to move owns the point). The fields are a subsequence of KataGo's own order (move visits
+utility winrate scoreMean scoreStdev scoreLead scoreSelfplay prior lcb utilityLcb order pv);
+those this engine has no estimate for (utility, scoreStdev, scoreSelfplay, utilityLcb) are
+left out, as KataGo's docs tell consumers to expect. Floats always carry a decimal point:
+Sabaki tells KataGo's winrate from Leela Zero's by the point. Ownership goes row by row from
+the top-left corner (A19 on 19x19, A9 on 9x9) to the bottom-right (T1), as KataGo prints it
+(cpp/command/gtp.cpp: y from 0, the top row, then x), which is goengine's action order.
 
 GoGui ``gfx`` commands used here (one per line): ``COLOR #rrggbb v1 v2 ...`` paints points,
 ``LABEL v text`` writes on a point, ``INFLUENCE v x`` draws x in [-1, 1] (black > 0),
@@ -19,8 +37,8 @@ import numpy as np
 
 from goengine.coords import BLACK, opponent, to_gtp
 
-__all__ = ["lz_info_line", "heat_color", "gfx_heatmap", "gfx_variation", "gfx_influence",
-           "winrate_text"]
+__all__ = ["lz_info_line", "kata_info_line", "reported_moves", "heat_color", "gfx_heatmap",
+           "gfx_variation", "gfx_influence", "winrate_text"]
 
 
 def _permyriad(x: float) -> int:
@@ -30,18 +48,52 @@ def _permyriad(x: float) -> int:
     return int(min(1.0, max(0.0, x)) * 10000)
 
 
-def lz_info_line(result, size: int, max_moves: int | None = None) -> str:
+def reported_moves(result, max_moves: int | None = None, keep=None) -> list:
+    """The root moves a report lists: those with visits, most visited first, the ones
+    ``keep(action)`` refuses left out (avoid/allow), at most ``max_moves``."""
+    moves = [m for m in result.moves if m.visits > 0 and (keep is None or keep(m.action))]
+    return moves[: max_moves or None]
+
+
+def _pv(info, size: int) -> str:
+    return " ".join(to_gtp(a, size) for a in (info.pv or [info.action]))
+
+
+def lz_info_line(result, size: int, max_moves: int | None = None, keep=None) -> str:
     """The lz-analyze report of a SearchResult: ``info move ... pv ...`` for each root
     move with visits, most visited first; '' when there is none."""
+    return " ".join(
+        f"info move {to_gtp(info.action, size)} visits {info.visits} "
+        f"winrate {_permyriad(info.winrate)} prior {_permyriad(info.prior)} "
+        f"lcb {_permyriad(info.lcb)} order {order} pv {_pv(info, size)}"
+        for order, info in enumerate(reported_moves(result, max_moves, keep)))
+
+
+def _unit(x: float) -> str:
+    """A probability for kata-analyze: a float in [0, 1] with a decimal point."""
+    return f"{0.0 if x != x else min(1.0, max(0.0, float(x))):.6f}"
+
+
+def kata_info_line(result, size: int, scores: dict | None = None, score: float = 0.0,
+                   ownership=None, max_moves: int | None = None, keep=None) -> str:
+    """The kata-analyze report of a SearchResult (module docstring), '' when no move has
+    visits. ``scores``: the score lead of the side to move after each move (action ->
+    points); a move not in it gets ``score``. ``ownership``: (N*N,) from the side to
+    move's view, or None for no ``ownership`` field."""
+    scores = scores or {}
     parts = []
-    for order, info in enumerate(result.moves[: max_moves or None]):
-        if info.visits <= 0:
-            continue
-        pv = " ".join(to_gtp(a, size) for a in (info.pv or [info.action]))
+    for order, info in enumerate(reported_moves(result, max_moves, keep)):
+        lead = float(scores.get(info.action, score))
         parts.append(
             f"info move {to_gtp(info.action, size)} visits {info.visits} "
-            f"winrate {_permyriad(info.winrate)} prior {_permyriad(info.prior)} "
-            f"lcb {_permyriad(info.lcb)} order {order} pv {pv}")
+            f"winrate {_unit(info.winrate)} scoreMean {lead:.2f} scoreLead {lead:.2f} "
+            f"prior {_unit(info.prior)} lcb {_unit(info.lcb)} order {order} "
+            f"pv {_pv(info, size)}")
+    if not parts:
+        return ""
+    if ownership is not None:
+        values = np.clip(np.asarray(ownership, dtype=np.float64)[: size * size], -1.0, 1.0)
+        parts.append("ownership " + " ".join(f"{v + 0.0:.4f}" for v in np.round(values, 4)))
     return " ".join(parts)
 
 

@@ -1,29 +1,29 @@
 """The analysis commands of GTP: GoGui's analyze commands and Leela Zero's lz-analyze and
-lz-genmove_analyze, a mixin of GoEngine (gtp/handlers.py; the info lines are gtp/analysis.py's)."""
+lz-genmove_analyze (with avoid and allow, gtp/avoid.py), a mixin of GoEngine
+(gtp/handlers.py; the info lines are gtp/analysis.py's, the arguments gtp/analyze_args.py's).
+KataGo's commands and pondering, which build on these, are gtp/commands_kata.py's."""
 from __future__ import annotations
 
 import time
 
 import numpy as np
 
-from goengine.coords import (
-    BLACK, WHITE,
-)
 from goengine.search import RESIGN
 
 from . import analysis
+from .analyze_args import parse_analyze_args
+from .avoid import restricted
 from .commands_records import format_score
 from .engine import GtpCommandError, Stream, command
 from .status import DEAD, SEKI
 
-
 __all__ = ["AnalysisCommands"]
 
 
-
 class AnalysisCommands:
-    """gogui-analyze_commands and its heat maps, win rate, principal variation, ownership and
-    dead stones; lz-analyze and lz-genmove_analyze, streamed until the next command."""
+    """gogui-analyze_commands and its heat maps, win rate, principal variation, ownership
+    (playouts, and the network's where it has an ownership head), score and dead stones;
+    lz-analyze and lz-genmove_analyze, streamed until the next command."""
 
     # ------------------------------------------------------------------ analysis (GoGui)
     @command("gogui-analyze_commands")
@@ -39,7 +39,41 @@ class AnalysisCommands:
                 "string/Win rate/goengine-winrate",
                 "gfx/Principal variation/goengine-pv",
             ]
+        if self._ownership_head() is not None:
+            commands[-2:-2] = [
+                "gfx/Ownership (network)/goengine-network_ownership",
+                "string/Score estimate (network)/goengine-network_score",
+            ]
         return "\n".join(commands)
+
+    def _ownership_head(self):
+        """The agent's ``ownership(game) -> (ownership, score)`` (Black's view) when its network
+        has an ownership head (--workers: this process's agent's), else None."""
+        agent = self.agent
+        return (getattr(agent, "ownership", None)
+                or getattr(getattr(agent, "main", None), "ownership", None))
+
+    def _network_estimate(self):
+        head = self._ownership_head()
+        if head is None:
+            raise GtpCommandError(f"--agent {self.agent_name} has no network with an ownership "
+                                  f"head (a zero network with pooled heads has one); "
+                                  f"goengine-ownership shows the playouts' ownership")
+        return head(self.game)
+
+    @command("goengine-network_ownership")
+    def cmd_network_ownership(self) -> str:
+        ownership, score = self._network_estimate()
+        return "\n".join(line for line in (analysis.gfx_influence(ownership, self.size),
+                                            f"TEXT network score {format_score(round(score, 1))}")
+                         if line)
+
+    @command("goengine-network_score")
+    def cmd_network_score(self) -> str:
+        _, score = self._network_estimate()
+        leader = "Black" if score >= 0 else "White"
+        return (f"{leader} leads by {abs(score):.1f} points (the network's score head: final "
+                f"area, Black - White - komi {self.rules.komi:g})")
 
     def _analysis_result(self, what: str):
         self._require_mcts(what)
@@ -110,47 +144,47 @@ class AnalysisCommands:
         return "\n".join(lines)
 
     # ------------------------------------------------------------------ analysis (Leela Zero)
-    def _analyze_args(self, args: tuple[str, ...], color_required: bool):
-        """Parse ``[color] [interval] [interval n] [maxmoves n] [minmoves n]``."""
-        color, interval, max_moves = None, None, None
-        tokens = list(args)
-        if tokens and tokens[0].lower() in ("b", "w", "black", "white"):
-            color = BLACK if tokens.pop(0).lower().startswith("b") else WHITE
-        elif color_required:
-            raise GtpCommandError("syntax error: a colour (b or w) comes first")
-        if tokens and tokens[0].isdigit():
-            interval = int(tokens.pop(0))
-        while tokens:
-            tag = tokens.pop(0).lower()
-            if tag in ("interval", "maxmoves", "minmoves") and tokens and tokens[0].isdigit():
-                value = int(tokens.pop(0))
-                if tag == "interval":
-                    interval = value
-                elif tag == "maxmoves":
-                    max_moves = value
-            elif tag in ("avoid", "allow"):
-                raise GtpCommandError(f"syntax error: the {tag} tag is not supported")
-            else:
-                raise GtpCommandError(f"syntax error: cannot parse analyze tag {tag!r}")
-        return color, 100 if interval is None else interval, max_moves
+    def _analysis_position(self, parsed, what: str):
+        """(game, forced) of an analysis command: a search agent's position for the colour."""
+        self._require_mcts(what)
+        return self._position_for(self.game.to_play if parsed.color is None else parsed.color)
+
+    @staticmethod
+    def _root_filter(color: int, moves):
+        """keep(action) for a report under avoid/allow: the root moves ``color`` may play."""
+        return None if not moves else (lambda action: moves.allows(color, 0, action))
+
+    def _searcher(self, moves=None):
+        """The search to run: the agent's, or with avoid/allow this process's own MCTS (the
+        --workers helpers cannot be restricted; they sit those searches out)."""
+        mcts = self.mcts
+        return getattr(mcts, "main", mcts) if moves else mcts
 
     @command("lz-analyze")
     def cmd_lz_analyze(self, *args: str) -> Stream:
-        color, interval, max_moves = self._analyze_args(args, color_required=False)
-        self._require_mcts("lz-analyze")
-        game, forced = self._position_for(self.game.to_play if color is None else color)
+        parsed = parse_analyze_args(args, self.size)
+        game, forced = self._analysis_position(parsed, "lz-analyze")
+        keep = self._root_filter(game.to_play, parsed.moves)
 
         def produce(emit):
-            self._ponder(game, forced, interval / 100.0, max_moves, emit)
+            def report(result):
+                line = analysis.lz_info_line(result, self.size, parsed.max_moves, keep)
+                if line:
+                    emit(line)
+
+            self._search_until_input(game, forced, parsed.interval / 100.0, report, parsed.moves)
 
         return Stream(produce)
 
-    def _ponder(self, game, forced, interval, max_moves, emit) -> None:
-        """Search ``game`` until the next command arrives (or ``analysis_limit``), emitting
-        an info line every ``interval`` seconds (none when 0) and one when it stops."""
-        mcts = self.mcts
+    def _search_until_input(self, game, forced, interval, report=None, moves=None,
+                            poll: float = 0.1) -> None:
+        """Search ``game`` until the next command arrives (or ``analysis_limit``), calling
+        ``report(result)`` every ``interval`` seconds and once when it stops (never when 0),
+        looking for the next command every ``poll`` seconds. Under avoid/allow ``moves`` the
+        search runs in a fresh tree, forgotten afterwards (gtp/avoid.py)."""
+        mcts = self._searcher(moves)
         start = time.monotonic()
-        poll = min(interval, 0.1) if interval > 0 else 0.1
+        poll = min(interval, poll) if interval > 0 else poll
         last = [start]
 
         def stop() -> bool:
@@ -159,14 +193,12 @@ class AnalysisCommands:
             return self.input_pending()
 
         def progress(partial) -> bool:
-            if interval > 0 and time.monotonic() - last[0] >= interval:
+            if report is not None and interval > 0 and time.monotonic() - last[0] >= interval:
                 last[0] = time.monotonic()
-                line = analysis.lz_info_line(partial, self.size, max_moves)
-                if line:
-                    emit(line)
+                report(partial)
             return stop()
 
-        with self._tree_for(forced):
+        with self._tree_for(forced or bool(moves)), restricted(mcts, game, moves):
             result = None
             while not stop():
                 before = result.simulations if result is not None else -1
@@ -175,20 +207,31 @@ class AnalysisCommands:
                 self.last_result = result
                 if result.simulations == before:  # the tree is full: wait for a command
                     time.sleep(poll)
-            if result is not None and interval > 0:
-                line = analysis.lz_info_line(result, self.size, max_moves)
-                if line:
-                    emit(line)
+            if result is not None and report is not None and interval > 0:
+                report(result)
 
     @command("lz-genmove_analyze")
     def cmd_lz_genmove_analyze(self, *args: str) -> Stream:
-        color, interval, _ = self._analyze_args(args, color_required=True)
-        self._position_for(color)  # fails now (a "?" reply) if the game cannot go on
+        parsed = parse_analyze_args(args, self.size, color_required=True)
+        self._position_for(parsed.color)  # fails now (a "?" reply) if the game cannot go on
+        keep = self._root_filter(parsed.color, parsed.moves)
 
         def produce(emit):
-            action = self._generate(color, emit=emit, interval=interval / 100.0)
-            if action != RESIGN:
-                self._play(color, action)
-            emit("play " + ("resign" if action == RESIGN else self._vertex(action)))
+            def report(result):
+                line = analysis.lz_info_line(result, self.size, parsed.max_moves, keep)
+                if line:
+                    emit(line)
+
+            self._genmove_stream(parsed, report, emit)
 
         return Stream(produce)
+
+    def _genmove_stream(self, parsed, report, emit) -> None:
+        """genmove for ``parsed.color`` under its avoid/allow, reporting while it thinks,
+        then ``play <move>``: the body of lz-genmove_analyze and kata-genmove_analyze."""
+        color = parsed.color
+        action = self._generate(color, report=report, interval=parsed.interval / 100.0,
+                                restrict=parsed.moves)
+        if action != RESIGN:
+            self._play(color, action)
+        emit("play " + ("resign" if action == RESIGN else self._vertex(action)))

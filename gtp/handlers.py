@@ -1,7 +1,8 @@
 """The Go commands of the GTP engine: GTP v2 and the extensions GUIs use.
 
 Here: the agent, the game and its moves, scoring and the board; handicap, clocks and SGF
-are commands_records.py's and the analysis commands commands_analysis.py's (mixins).
+are commands_records.py's, the analysis commands commands_analysis.py's, KataGo's analysis,
+the search parameters and pondering commands_kata.py's (mixins).
 
 ``GoEngine`` is a ``gtp.engine.GtpEngine`` holding one game (``goengine.game.GameState``),
 one agent (built from a goengine/agents/ spec, the flags mapped by ``gtp/players.py``), the
@@ -39,16 +40,10 @@ is_legal c v                ``1`` or ``0``
 kgs-rules r                 ``chinese``, ``aga``, ``new_zealand``, ``japanese``,
                             ``tromp-taylor``: ko and suicide rules; scoring is always by area
 kgs-game_over               acknowledged
-gogui-analyze_commands      the analyze commands below, for GoGui
-lz-analyze [c] [i] [tags]   streamed ``info move ...`` lines every i centiseconds until the
-                            next command arrives (tags: ``interval i``, ``maxmoves n``,
-                            ``minmoves n``)
-lz-genmove_analyze c [i]    streamed ``info`` lines while thinking, then ``play <move>``
+gogui-analyze_commands      GoGui's analyze commands (heat maps, ownership): commands_analysis.py
+lz-analyze, lz-genmove_...  Leela Zero's streamed analysis (avoid, allow): commands_analysis.py
+kata-analyze, kata-...      KataGo's analysis, kata-set-param, lz-setoption: commands_kata.py
 ==========================  =================================================================
-
-Analyze commands (GoGui ``gfx``/``string``): ``goengine-policy_heatmap``,
-``goengine-visit_heatmap``, ``goengine-winrate``, ``goengine-pv``, ``goengine-ownership``,
-``goengine-dead_stones``.
 
 A game that ended with two passes goes on when another move is played or generated (a
 disputed end on KGS, ``kgs-genmove_cleanup``).
@@ -73,9 +68,9 @@ from goengine.game import GameState, Rules
 from goengine.search import RESIGN
 from goengine.sgf import rules_to_text
 
-from . import analysis
 from .engine import Color, GtpCommandError, GtpEngine, Vertex, command
 from .commands_analysis import AnalysisCommands
+from .commands_kata import KATA_COMMANDS, KataCommands
 from .commands_records import GameRecordCommands, format_score, free_handicap_points  # noqa: F401  (re-exported)
 from .players import PlayerOptions, agent_spec
 from .status import ALIVE, DEAD, SEKI, StatusConfig, StatusResult, is_self_atari, judge
@@ -90,7 +85,7 @@ QUIT_POLL = 0.05
 the partial result, so not every few simulations)."""
 
 SEARCH_COMMANDS = ("lz-analyze", "lz-genmove_analyze", "goengine-visit_heatmap", "goengine-winrate",
-                   "goengine-pv")
+                   "goengine-pv") + KATA_COMMANDS
 """Commands that need the agent's search: listed only for an agent that has one."""
 
 KGS_RULES = {
@@ -103,7 +98,7 @@ KGS_RULES = {
 }
 
 
-class GoEngine(GameRecordCommands, AnalysisCommands, GtpEngine):
+class GoEngine(GameRecordCommands, KataCommands, AnalysisCommands, GtpEngine):
     """The Go engine behind ``python -m gtp`` / ``goengine-gtp``.
 
     ``agent``: an agent spec (goengine.agents: ``zero``, ``mcts:visits=800``, ...).
@@ -298,9 +293,11 @@ class GoEngine(GameRecordCommands, AnalysisCommands, GtpEngine):
         return result
 
     def _generate(self, color: int, *, use_clock: bool = True, cleanup: bool = False,
-                  emit=None, interval: float = 0.0) -> int:
+                  report=None, interval: float = 0.0, restrict=None) -> int:
         """Choose a move for ``color`` (an action, or RESIGN); nothing is played. A search
-        agent's move, resignation included, is its own choice (``MCTS.choose``)."""
+        agent's move, resignation included, is its own choice (``MCTS.choose``), within the
+        avoid/allow ``restrict`` (gtp/avoid.py). ``report(result)`` is called every
+        ``interval`` seconds (> 0) while it thinks, and at the end."""
         game, forced = self._position_for(color)
         start = time.monotonic()
         clock = self.clock.budget(color, self.game.board.num_empty) if use_clock else None
@@ -308,27 +305,25 @@ class GoEngine(GameRecordCommands, AnalysisCommands, GtpEngine):
         result = None
         if self.mcts is not None:
             last = [start]
+            analysing = report is not None and interval > 0
 
             def progress(partial):
-                if emit is not None and time.monotonic() - last[0] >= interval:
+                if analysing and time.monotonic() - last[0] >= interval:
                     last[0] = time.monotonic()
-                    line = analysis.lz_info_line(partial, self.size)
-                    if line:
-                        emit(line)
+                    report(partial)
                 # quit or the end of input stops the search: the GUI will not wait for it
                 return self.quit_pending()
 
-            analysing = emit is not None and interval > 0
             seconds = self.agent.budget.for_move(clock)[1]
-            with self._tree_for(forced):
+            with self._tree_for(forced), self._move_search(game, restrict):
                 action = int(self.agent.select_move(game, clock, progress,
                                                     max(0.01, interval) if analysing
                                                     else QUIT_POLL))
                 result = self.last_result = self.agent.last_result
-            if emit is not None and interval > 0:
-                line = analysis.lz_info_line(result, self.size)
-                if line:
-                    emit(line)
+            if restrict:
+                action = restrict.root_choice(game, action, result.moves)
+            if analysing:
+                report(result)
         else:
             action = int(self.agent.select_move(game))
         if action != RESIGN and action != game.pass_action and not game.is_legal(action):
@@ -347,6 +342,7 @@ class GoEngine(GameRecordCommands, AnalysisCommands, GtpEngine):
         if use_clock:
             self.clock.spend(color, elapsed)
         self._log_move(color, action, result, elapsed, seconds)
+        self._generated = (self.game.move_number + 1, color, action)  # pondering starts there
         return action
 
     def _cleanup_move(self, game: GameState, color: int, action: int, result) -> int:

@@ -114,6 +114,14 @@ class StatusResult:
         black, white = self.area()
         return black - white - komi
 
+    def expected_score(self, komi: float) -> float:
+        """The score the ownership estimate expects: its sum (the playouts' mean final area
+        margin, with Benson's pass-alive chains and their eyes counted as their owner's)
+        minus komi, Black's view. Unlike ``score`` it counts an open region by who tends to
+        end up owning it, so it means something before the end of the game (kata-analyze's
+        scoreLead without a network)."""
+        return float(self.ownership.sum()) - komi
+
     def describe(self) -> str:
         lines = []
         for chain, status, share in zip(self.chains, self.chain_status, self.chain_share):

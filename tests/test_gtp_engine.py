@@ -1211,7 +1211,7 @@ def test_lz_analyze_arguments(mcts):
     assert mcts.game.to_play == BLACK and mcts.game.move_number == 0
     head, lines = _analysis_lines(mcts.handle_line("lz-analyze b 0"))  # no periodic output
     assert lines == []
-    for bad in ("lz-analyze avoid b D4 1", "lz-analyze 10 foo", "lz-analyze interval",
+    for bad in ("lz-analyze avoid b D4", "lz-analyze 10 foo", "lz-analyze interval",
                 "lz-analyze 10 maxmoves x"):
         assert fail(mcts, bad).startswith("syntax error")
     assert ok(mcts, "genmove b") != "resign"  # the forced colour left no stale tree
