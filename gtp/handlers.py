@@ -266,9 +266,16 @@ class GoEngine(GameRecordCommands, KataCommands, AnalysisCommands, GtpEngine):
         """Dead-stone judgement of the current position (cached per position)."""
         key = (self.game.board.hash, self.game.to_play, self.size)
         if self._status_cache is None or self._status_cache[0] != key:
-            self._status_cache = (key, judge(self.game.board, self.status_config,
-                                             self.game.to_play))
+            self._status_cache = (key, self._judge_game(self.game))
         return self._status_cache[1]
+
+    def _judge_game(self, game: GameState) -> StatusResult:
+        """The judge on ``game``: by the agent's ownership head when it has one (and the
+        status config allows), else by random playouts."""
+        ownership = None
+        if self.status_config.use_network and getattr(self.agent, "ownership", None) is not None:
+            ownership = self.agent.ownership(game)[0]
+        return judge(game.board, self.status_config, game.to_play, ownership)
 
     @contextmanager
     def _tree_for(self, forced: bool):
@@ -357,7 +364,7 @@ class GoEngine(GameRecordCommands, KataCommands, AnalysisCommands, GtpEngine):
         every move inside its own area as equal and would fill it in any order, so the
         capture is chosen for it. (A resignation is returned as it is by the caller.)"""
         n = game.pass_action
-        status = judge(game.board, self.status_config, game.to_play)
+        status = self._judge_game(game)
         dead = [c for c in status.groups(DEAD) if status.stones[c[0]] == opponent(color)]
         if not dead:
             return action

@@ -31,6 +31,10 @@ The score (``final_score``) is then the area score of the board with the dead st
 removed: stones plus empty regions surrounded by one colour (Tromp-Taylor), so seki
 liberties count for nobody, minus komi.
 
+With an agent whose network has an ownership head (``judge(..., ownership=...)``), step 1's
+estimate is the network's ownership instead of the playouts' (KataGo judges dead stones by
+its ownership head); steps 2 to 5, Benson's test included, are the same.
+
 The random numbers are seeded from the position (its Zobrist hash and side to move), so a
 position is always judged the same way: ``final_status_list`` and ``final_score`` agree,
 and golden test sessions are reproducible.
@@ -64,6 +68,8 @@ class StatusConfig:
     """A chain whose own share is within this of 0 may be in seki (step 3)."""
     seed: int = 0
     """Mixed with the position's hash to seed the playouts."""
+    use_network: bool = True
+    """Judge by the agent's network ownership head when it has one, not by playouts."""
 
     def playouts_for(self, size: int) -> int:
         if self.playouts is not None:
@@ -156,6 +162,22 @@ def _neighbor_index(size: int) -> np.ndarray:
 _NEIGHBORS: dict[int, np.ndarray] = {}
 
 
+def _playout_ownership(board, config: StatusConfig, to_play: int) -> np.ndarray:
+    """Step 1: the mean final ownership over the position-seeded random playouts."""
+    size = board.size
+    playouts = config.playouts_for(size)
+    seed = [int(config.seed) & 0xFFFFFFFF, int(board.hash) & 0xFFFFFFFF,
+            int(board.hash) >> 32, int(to_play)]
+    rng = np.random.default_rng(seed)
+    seeds = rng.integers(0, 2**62, size=playouts)
+    finals = np.empty((playouts, size * size), dtype=np.int8)
+    for i in range(playouts):
+        work = board.copy()
+        work.playout(BLACK if i % 2 == 0 else WHITE, int(seeds[i]))
+        finals[i] = work.stones()
+    return ownership_of(finals, size)
+
+
 def ownership_of(finals: np.ndarray, size: int) -> np.ndarray:
     """Mean ownership over final playout boards ``finals`` (P, N*N) int8: a stone's colour,
     or the one colour around an empty point; +1 black, -1 white, 0 neither."""
@@ -239,8 +261,10 @@ def pass_alive(stones: np.ndarray, size: int, color: int) -> tuple[list[list[int
     return [chains[i] for i in sorted(alive)], vital_regions
 
 
-def judge(board, config: StatusConfig | None = None, to_play: int = BLACK) -> StatusResult:
-    """Judge every chain of ``board`` (a goengine Board; not changed)."""
+def judge(board, config: StatusConfig | None = None, to_play: int = BLACK,
+          ownership: np.ndarray | None = None) -> StatusResult:
+    """Judge every chain of ``board`` (a goengine Board; not changed). ``ownership``: a
+    network's estimate (float (N*N,) in [-1, 1], Black's view) to use instead of playouts."""
     config = config or StatusConfig()
     size = board.size
     n = size * size
@@ -255,17 +279,10 @@ def judge(board, config: StatusConfig | None = None, to_play: int = BLACK) -> St
     if not chains:
         return StatusResult(size, stones, np.zeros(n), [], [], [])
 
-    playouts = config.playouts_for(size)
-    seed = [int(config.seed) & 0xFFFFFFFF, int(board.hash) & 0xFFFFFFFF,
-            int(board.hash) >> 32, int(to_play)]
-    rng = np.random.default_rng(seed)
-    seeds = rng.integers(0, 2**62, size=playouts)
-    finals = np.empty((playouts, n), dtype=np.int8)
-    for i in range(playouts):
-        work = board.copy()
-        work.playout(BLACK if i % 2 == 0 else WHITE, int(seeds[i]))
-        finals[i] = work.stones()
-    ownership = ownership_of(finals, size)
+    if ownership is not None:
+        ownership = np.clip(np.asarray(ownership, dtype=np.float64).reshape(n), -1.0, 1.0).copy()
+    else:
+        ownership = _playout_ownership(board, config, to_play)
 
     # step 5: Benson's pass-alive chains, and the opponent stones inside their vital regions
     forced: dict[int, str] = {}  # chain index -> ALIVE or DEAD

@@ -633,6 +633,27 @@ def test_final_status_list_and_score():
     assert fail(e, "final_status_list foo").startswith("syntax error: invalid status")
 
 
+def test_the_judge_reads_the_agents_ownership_head_when_it_has_one():
+    from gtp.status import StatusConfig
+    e = GoEngine("random", PlayerOptions(seed=1))
+    setup(e, SEKI_AND_DEAD)
+    seen = []
+
+    def ownership(game):  # a "network" sure that every stone on the board lives
+        seen.append(game.move_number)
+        stones = game.board.stones()
+        return np.where(stones == BLACK, 1.0, np.where(stones == WHITE, -1.0, 0.0)), 0.0
+
+    e.agent.ownership = ownership
+    assert ok(e, "final_status_list dead") == ""  # the playouts call G5 dead (the test above)
+    assert ok(e, "final_status_list seki") == ""  # and see two seki groups
+    assert seen  # the network was asked
+    assert ok(e, "final_score") == format_score(e._judge().score(7.5))
+    e.status_config = StatusConfig(seed=1, use_network=False)
+    ok(e, "play b J1")  # a new position: not the cached judgement
+    assert ok(e, "final_status_list dead") == "G5"  # the playouts again
+
+
 def test_final_score_on_an_empty_board(rand):
     assert ok(rand, "final_score") == "W+7.5"
     assert ok(rand, "final_status_list dead") == ""
