@@ -1145,6 +1145,16 @@ _VERTEX = re.compile(r"[A-HJ-Z](\d{1,2})")
 _KEYS = ["visits", "winrate", "prior", "lcb", "order"]
 
 
+def board_vertex(token: str, size: int) -> str:
+    """``token`` when it is ``pass`` or a GTP vertex on a size x size board; AssertionError else."""
+    if token == "pass":
+        return token
+    m = _VERTEX.fullmatch(token)
+    assert m and 1 <= int(m.group(1)) <= size, f"bad vertex {token!r}"
+    assert "ABCDEFGHJKLMNOPQRSTUVWXYZ".index(token[0]) < size, f"bad vertex {token!r}"
+    return token
+
+
 def parse_lz_info(line: str, size: int) -> list[dict]:
     """A strict parser of one Leela Zero analysis line: ``info move V visits N winrate W
     prior P lcb L order O pv V V ...`` repeated, single spaces, every vertex on the board,
@@ -1154,12 +1164,7 @@ def parse_lz_info(line: str, size: int) -> list[dict]:
     tokens = line.split(" ")
 
     def vertex(token: str) -> str:
-        if token == "pass":
-            return token
-        m = _VERTEX.fullmatch(token)
-        assert m and 1 <= int(m.group(1)) <= size, f"bad vertex {token!r}"
-        assert "ABCDEFGHJKLMNOPQRSTUVWXYZ".index(token[0]) < size, f"bad vertex {token!r}"
-        return token
+        return board_vertex(token, size)
 
     moves, i = [], 0
     while i < len(tokens):

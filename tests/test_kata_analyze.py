@@ -24,9 +24,9 @@ from gtp.avoid import MoveFilter, parse_vertices
 from gtp.commands_kata import KATA_COMMANDS, UNLIMITED_VISITS
 from gtp.handlers import GoEngine
 from gtp.players import PlayerOptions
+from test_gtp_engine import board_vertex
 
 ROOT = Path(__file__).resolve().parents[1]
-_VERTEX = re.compile(r"[A-HJ-Z](\d{1,2})")
 _FLOAT = re.compile(r"-?\d+\.\d+")
 KATA_FIELDS = ["visits", "winrate", "scoreMean", "scoreLead", "prior", "lcb", "order"]
 
@@ -44,12 +44,7 @@ def parse_kata_line(line: str, size: int, ownership: bool = False) -> tuple[list
     tokens = line.split(" ")
 
     def vertex(token: str) -> str:
-        if token == "pass":
-            return token
-        m = _VERTEX.fullmatch(token)
-        assert m and 1 <= int(m.group(1)) <= size, f"bad vertex {token!r}"
-        assert "ABCDEFGHJKLMNOPQRSTUVWXYZ".index(token[0]) < size, f"bad vertex {token!r}"
-        return token
+        return board_vertex(token, size)
 
     def real(token: str, key: str) -> float:
         assert _FLOAT.fullmatch(token), f"{key} {token!r} is not a float with a decimal point"
@@ -388,7 +383,7 @@ def test_pondering_stops_within_0_2_s_and_the_next_genmove_reuses_its_tree():
         assert served.ask("kata-set-param ponderingEnabled true") == ["= "]
         assert served.ask("kata-get-param ponderingEnabled") == ["= true"]
         for reply_move in ("A1", "B1", "C1"):
-            move = served.ask("genmove b")[0][2:]
+            board_vertex(served.ask("genmove b")[0][2:], 9)  # a move on the board
             time.sleep(0.4)  # the opponent thinks; we ponder
             sent = served.send("name")
             answered, lines = served.reply()

@@ -150,12 +150,12 @@ def test_the_auxiliary_losses_train_and_an_fc_network_has_none(tmp_path):
     rng = np.random.default_rng(0)
     held = tensor_batch(window.batch(np.random.default_rng(99), 256), "cpu")
     net.train()
-    opt = torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9)
+    opt = torch.optim.SGD(net.parameters(), lr=0.02, momentum=0.9)
     with torch.no_grad():
         net.eval()
         before = zero_losses(net, held)
         net.train()
-    for _ in range(60):
+    for _ in range(200):
         losses = zero_losses(net, tensor_batch(window.batch(rng, 64), "cpu"), {"ownership": 1.5})
         opt.zero_grad()
         losses["loss"].backward()
@@ -163,9 +163,11 @@ def test_the_auxiliary_losses_train_and_an_fc_network_has_none(tmp_path):
     net.eval()
     with torch.no_grad():
         after = zero_losses(net, held)
+        score = net.forward_all(held.x)["score"].numpy()
     assert set(before) == {"policy", "value", "ownership", "score", "reply", "loss"}
     assert after["ownership"] < 0.8 * before["ownership"]
-    assert after["score"] < before["score"]
+    # the score head follows the margins of the 8 games it trained on
+    assert np.corrcoef(score, held.score.numpy())[0, 1] > 0.5
     fc = ZeroNet(zero_config("tiny"))
     assert set(zero_losses(fc, held)) == {"policy", "value", "loss"}
 
@@ -225,7 +227,7 @@ def test_a_run_with_go_features_plays_and_trains_on_its_planes(tmp_path):
 
 
 def test_network_ownership_is_moved_back_through_the_symmetries_to_blacks_view():
-    from goengine.agents import network_ownership
+    from goengine.models import network_ownership
 
     class StonesOracle(torch.nn.Module):
         """Ownership = the mover's stones minus the opponent's (an equivariant head)."""

@@ -14,6 +14,7 @@ from goengine.errors import IllegalMoveError
 from goengine.features import PLANE_SETS, _lee, _zerogo, batch_planes, zero17, zerogo_ref
 from goengine.game import GameState
 from goengine.search import LeafBatch
+from test_features import LADDER, LADDER_BREAKER as LADDER_B8
 
 OWN1, OWN2, OWN3, OPP1, OPP2, OPP3, KO, LADDER_PLANE = range(17, 25)
 
@@ -132,20 +133,8 @@ def test_liberty_planes_atari_and_two_liberties():
 
 
 # ----------------------------------------------------------------------------- ladders
-LADDER = """
-. . . . . . . . .
-. . . . . . . . .
-. . . . . . . . .
-. . . . X . . . .
-. . . . O X . . .
-. . . X . . . . .
-. . . . . . . . .
-. . . . . . . . .
-. . . . . . . . .
-"""
-# a white ladder breaker on B8 stops the ladder that E4 starts (north-west) ...
-LADDER_B8 = LADDER.replace("\n. . . . . . . . .\n. . . . . . . . .\n. . . . X",
-                           "\n. O . . . . . . .\n. . . . . . . . .\n. . . . X", 1)
+# LADDER (tests/test_features.py) and LADDER_B8, the same with a white ladder breaker on B8,
+# which stops the ladder that E4 starts (north-west) ...
 def _with_h2(text: str) -> str:
     """The position with a white stone on H2, which stops the ladder that D5 starts
     (south-east)."""

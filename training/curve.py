@@ -50,7 +50,7 @@ def run_hours(run: Path) -> dict[int, dict]:
     for g in range(0, max(spent, default=0) + 1):
         hours += spent.get(g, 0.0) / 3600
         played += games.get(g, 0)
-        out[g] = {"hours": round(hours, 4), "games": played}
+        out[g] = {"hours": round(hours, 6), "games": played}
     return out
 
 

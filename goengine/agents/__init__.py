@@ -7,7 +7,7 @@ from specs (``kind:key=value,...``) for GTP, the arena, gating and the ladder.
     kinds.py     the kinds random, mcts, zero, lee, policy with their defaults
 """
 from ..search import RESIGN
-from .base import Agent, MCTSAgent, PolicyAgent, RandomAgent, SearchBudget, network_ownership, network_policy
+from .base import Agent, MCTSAgent, PolicyAgent, RandomAgent, SearchBudget, network_policy
 from .builders import (
     LEE_PARTS, SHIPPED_LEE_9X9, SHIPPED_ZERO_9X9, lee_agent, lee_weights, policy_agent, pure_mcts_agent,
     rollout_mcts_agent, shipped_weights, zero_agent, zero_agent_with_workers,
@@ -20,7 +20,7 @@ from .spec import (
 
 __all__ = [
     "RESIGN", "Agent", "MCTSAgent", "PolicyAgent", "RandomAgent", "SearchBudget",
-    "network_ownership", "network_policy", "LEE_PARTS", "SHIPPED_LEE_9X9", "SHIPPED_ZERO_9X9", "lee_agent", "lee_weights",
+    "network_policy", "LEE_PARTS", "SHIPPED_LEE_9X9", "SHIPPED_ZERO_9X9", "lee_agent", "lee_weights",
     "policy_agent", "pure_mcts_agent", "rollout_mcts_agent", "shipped_weights", "zero_agent",
     "zero_agent_with_workers", "BACKENDS", "MCTS_VISITS", "NETWORK_VISITS", "SYMMETRIES",
     "ZERO_PLAY_SEARCH", "AGENT_KINDS", "AgentContext", "AgentKind", "AgentSpec", "Option", "SpecError",

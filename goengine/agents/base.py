@@ -11,7 +11,7 @@ Optional parts, declared on the class (``None`` or absent when the agent has non
     agent.budget        the SearchBudget of a search agent (visits, seconds)
     agent.policy(game)  the raw move probabilities (N*N+1) of a network agent
     agent.ownership(game)  (ownership (N*N,) in [-1, 1], score) from Black's view, of a
-                        network with an ownership head (network_ownership)
+                        network with an ownership head (goengine.models.network_ownership)
     agent.board_sizes   the sizes a network agent plays (a 9x9 network: (9,))
     agent.close()       stops helper processes (root parallelism, external engines)
 
@@ -28,8 +28,7 @@ import numpy as np
 from ..rng import as_generator
 from ..search import MCTS, MCTSConfig
 
-__all__ = ["Agent", "SearchBudget", "RandomAgent", "MCTSAgent", "PolicyAgent", "network_ownership",
-           "network_policy"]
+__all__ = ["Agent", "SearchBudget", "RandomAgent", "MCTSAgent", "PolicyAgent", "network_policy"]
 
 @runtime_checkable
 class Agent(Protocol):
@@ -180,32 +179,6 @@ def search_settings(agent) -> dict:
             "policy_temperature": getattr(agent.mcts.evaluator, "policy_temperature", None),
             "symmetries": getattr(agent.mcts.evaluator, "symmetries", None),
             "weights": getattr(agent, "weights", None)}
-
-
-def network_ownership(model, game) -> tuple[np.ndarray, float]:
-    """A ZeroNet's ownership and score heads on ``game``, averaged over the 8 symmetries and
-    turned to Black's view: (ownership float64 (N*N,), +1 where Black ends up owning the
-    point, -1 White; the final area margin Black - White, komi included, in points). Raises
-    ValueError for a network without those heads (AlphaGo Zero's)."""
-    import torch
-
-    from ..coords import BLACK
-    from ..features import NUM_SYMMETRIES, apply_planes, apply_policy, history_planes, inverse
-    if not getattr(model, "has_ownership", False):
-        raise ValueError("this network has no ownership head")
-    n = game.size
-    planes = history_planes(model.config.feature_set, game.recent_stones(8)[None],
-                            np.array([game.to_play]), n)
-    x = np.concatenate([apply_planes(planes, t) for t in range(NUM_SYMMETRIES)])
-    device = next(model.parameters()).device
-    with torch.inference_mode():
-        out = model.forward_all(torch.from_numpy(x).to(device))
-    own = np.zeros((NUM_SYMMETRIES, n * n + 1))  # padded with a pass column: moved back as policies are
-    own[:, :-1] = out["ownership"].reshape(NUM_SYMMETRIES, n * n).double().cpu().numpy()
-    back = np.mean([apply_policy(own[t:t + 1], inverse(t))[0, :-1] for t in range(NUM_SYMMETRIES)], axis=0)
-    score = float(out["score"].double().mean())
-    sign = 1.0 if game.to_play == BLACK else -1.0
-    return sign * back, sign * score
 
 
 def network_policy(evaluator, game) -> np.ndarray:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..rng import as_generator
 from ..search import MCTSConfig, RolloutEvaluator, UniformEvaluator
-from .base import MCTSAgent, PolicyAgent, SearchBudget, network_ownership, network_policy
+from .base import MCTSAgent, PolicyAgent, SearchBudget, network_policy
 
 __all__ = ["pure_mcts_agent", "rollout_mcts_agent", "zero_agent", "zero_agent_with_workers",
            "policy_agent", "shipped_weights", "lee_agent", "lee_weights", "SHIPPED_ZERO_9X9",
@@ -53,7 +53,7 @@ def zero_agent(weights: str | None = None, simulations: int = 800, seconds: floa
     1 flattens them and widens the search, Leela Chess Zero's policy temperature),
     `score_utility`: the share of the leaf values that is the score utility
     (goengine.models.ScoreUtilityNet; a network with pooled heads only)."""
-    from ..models import PolicyValueEvaluator, ScoreUtilityNet, load
+    from ..models import PolicyValueEvaluator, ScoreUtilityNet, load, network_ownership
     path = weights or shipped_weights()
     if path is None:
         raise FileNotFoundError("no ZeroNet weights given and none shipped in goengine/weights/")

@@ -272,3 +272,27 @@ class LeeEvaluator(NetworkEvaluator):
         logits = self.model(x[:, :48])
         values = self.value_model(x) if self.value_model is not None else None
         return logits, values
+
+
+def network_ownership(model, game) -> tuple[np.ndarray, float]:
+    """A ZeroNet's ownership and score heads on ``game``, averaged over the 8 symmetries and
+    turned to Black's view: (ownership float64 (N*N,), +1 where Black ends up owning the
+    point, -1 White; the final area margin Black - White, komi included, in points). Raises
+    ValueError for a network without those heads (AlphaGo Zero's)."""
+    from ..coords import BLACK
+    from ..features import history_planes
+    if not getattr(model, "has_ownership", False):
+        raise ValueError("this network has no ownership head")
+    n = game.size
+    planes = history_planes(model.config.feature_set, game.recent_stones(8)[None],
+                            np.array([game.to_play]), n)
+    x = np.concatenate([apply_planes(planes, t) for t in range(NUM_SYMMETRIES)])
+    device = next(model.parameters()).device
+    with torch.inference_mode():
+        out = model.forward_all(torch.from_numpy(x).to(device))
+    own = np.zeros((NUM_SYMMETRIES, n * n + 1))  # padded with a pass column: moved back as policies are
+    own[:, :-1] = out["ownership"].reshape(NUM_SYMMETRIES, n * n).double().cpu().numpy()
+    back = np.mean([apply_policy(own[t:t + 1], inverse(t))[0, :-1] for t in range(NUM_SYMMETRIES)], axis=0)
+    score = float(out["score"].double().mean())
+    sign = 1.0 if game.to_play == BLACK else -1.0
+    return sign * back, sign * score
