@@ -301,6 +301,16 @@ def test_the_learning_curve_rates_a_runs_networks_against_an_opponent(tmp_path):
     assert all(p["games_played"] == 2 and p["opponent"] == "rand" for p in points)
     assert out.stat().st_size > 0
     assert main(["--run", str(tmp_path / "nowhere"), "--opponent", "random"]) == 2
+    # the ownership head through goengine-gtp's kata-analyze, on the newest network's games
+    from training.ownership import main as ownership_main
+    import contextlib
+    import io
+    text = io.StringIO()
+    with contextlib.redirect_stdout(text):
+        assert ownership_main(["--run", str(tmp_path / "run"), "--gtp", "3", "--from-move", "2"]) == 0
+    summary = json.loads(text.getvalue())
+    assert summary["through"] == "goengine-gtp kata-analyze" and summary["positions"] == 3
+    assert 0.0 <= summary["agreement"] <= 1.0
 
 
 def test_go_exploit_restarts_a_share_of_games_from_archive_positions():
