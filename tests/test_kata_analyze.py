@@ -275,7 +275,7 @@ def zero_engine(pooled_weights):
 
 
 def test_kata_analyze_9x9_with_a_pooled_network_shows_its_ownership_and_scores(zero_engine):
-    from goengine.agents.base import network_ownership
+    from goengine.models import network_ownership
     from goengine.models import load
     engine = zero_engine
     model = load(engine.agent.weights, kind="zero")
