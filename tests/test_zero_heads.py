@@ -271,6 +271,15 @@ def test_the_score_utility_mixes_the_score_into_the_searched_value(tmp_path):
     torch.testing.assert_close(utility, expected)
     torch.testing.assert_close(policy, out["policy"])
     torch.testing.assert_close(fused[1], expected, atol=1e-5, rtol=1e-4)
+    pytest.importorskip("onnxruntime")
+    from goengine.models.evaluators import PolicyValueEvaluator
+    states = [GameState(9) for _ in range(3)]
+    for k, state in enumerate(states):
+        for a in range(3 * k):
+            state.play(a * 7 % 81)
+    plain = PolicyValueEvaluator(wrapped, symmetries="none").evaluate_states(states)
+    exported = PolicyValueEvaluator(wrapped, symmetries="none", backend="onnx").evaluate_states(states)
+    np.testing.assert_allclose(exported[1], plain[1], atol=1e-5)  # the utility, through ONNX
     assert float(utility.abs().max()) <= 1
     with pytest.raises(ValueError, match="score head"):
         ScoreUtilityNet(ZeroNet(zero_config("tiny")), 0.1)

@@ -69,8 +69,8 @@ class ZeroConfig:
     score_utility: float = 0.0
     """Share of the self-play and gating searches' leaf values that is the score utility
     (goengine.models.ScoreUtilityNet; pooled heads only): KataGo's self-play searches for the
-    bigger win among equal ones, which keeps late-game moves meaningful in decided games.
-    0: the win value alone (unmeasured here yet)."""
+    bigger win among equal ones, which keeps moves meaningful in decided games; without it
+    the side rated lost has no reason to prefer a move to a pass. 0: the win value alone."""
     checkpoint_every: int = 50
     """Steps between progress checkpoints of the trainer."""
     gating: bool = True
@@ -131,14 +131,16 @@ def _efficient_9x9(**changes) -> ZeroConfig:
     cheaply instead of resigned (their final positions are ownership and score targets), and
     no gating (AlphaZero's
     continuous update: gating measured progress that did not carry over to GNU Go, at a
-    fifth of the run's time)."""
+    fifth of the run's time), and a score utility of 0.3 in the searches (without it, a
+    first run's White, rated lost in every position, passed at every move from move 4 on by
+    generation 14: every move was equally lost, and the pass had the highest prior)."""
     base = dict(
         preset="9x9", net="small-pooled-go", generations=100, games_per_generation=128, games_per_shard=32,
         selfplay=SelfPlayConfig(size=9, parallel_games=32, playout_cap=True, cheap_simulations=24, full_search_prob=0.25,
                                 play_out_resigned=True, decided_simulations=8,
                                 search=selfplay_search(num_simulations=96, leaves_per_batch=8, forced_playouts=2.0)),
         window_samples=80_000, train_steps=300, batch_size=128, learning_rate=0.02, lr_drops=(0.7, 0.9),
-        gating=False, gating_games=20, gating_simulations=64, checkpoint_every=100)
+        gating=False, gating_games=20, gating_simulations=64, checkpoint_every=100, score_utility=0.3)
     return ZeroConfig(**{**base, **changes})
 
 
@@ -166,7 +168,7 @@ PRESETS = {
                                 search=selfplay_search(num_simulations=800, leaves_per_batch=8, forced_playouts=2.0),
                                 playout_cap=True, cheap_simulations=100, full_search_prob=0.25,
                                 play_out_resigned=True, decided_simulations=16),
-        window_samples=1_000_000, train_steps=4000, batch_size=512, gating=False, gating_games=100,
+        window_samples=1_000_000, train_steps=4000, batch_size=512, gating=False, score_utility=0.3, gating_games=100,
         gating_simulations=400, checkpoint_every=500),
     # AlphaGo Zero as published: heads tied to the board, value and policy targets only, a
     # full search every move, gating at 55% (the recipe of docs/comparison.md's Lee vs Zero)
