@@ -62,6 +62,7 @@ setup(
         "console_scripts": [
             "goengine-train=training.__main__:main",
             "goengine-gtp=gtp.__main__:main",
+            "goengine-analysis=gtp.analysis_engine:main",
             "goengine-arena=selfplay.cli:main",
             "goengine-rl=training.rl.cli:main",
             "goengine-demo=goengine.demo:main",

@@ -24,6 +24,14 @@ Sabaki tells KataGo's winrate from Leela Zero's by the point. Ownership goes row
 the top-left corner (A19 on 19x19, A9 on 9x9) to the bottom-right (T1), as KataGo prints it
 (cpp/command/gtp.cpp: y from 0, the top row, then x), which is goengine's action order.
 
+KataGo's JSON analysis engine (docs/Analysis_Engine.md; goengine-analysis,
+gtp/analysis_engine.py): ``kata_json_response`` writes the same search statistics as one JSON
+object per analysed position, from the view ``reportAnalysisWinratesAs`` asks for (BLACK,
+WHITE, or SIDETOMOVE, KataGo's default): a flipped winrate is 1 - winrate and a flipped lcb
+1 - lcb, scores and ownership change sign, exactly as KataGo flips them
+(cpp/search/searchresults.cpp, getAnalysisJson). Ownership and the policy go row by row
+from the top-left, the policy with -1 on illegal moves and pass last.
+
 GoGui ``gfx`` commands used here (one per line): ``COLOR #rrggbb v1 v2 ...`` paints points,
 ``LABEL v text`` writes on a point, ``INFLUENCE v x`` draws x in [-1, 1] (black > 0),
 ``VAR b D4 w C3 ...`` shows a variation, ``MARK v ...`` marks points, ``TEXT ...`` writes
@@ -31,14 +39,16 @@ in the status line.
 """
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
 import numpy as np
 
 from goengine.coords import BLACK, opponent, to_gtp
 
-__all__ = ["lz_info_line", "kata_info_line", "reported_moves", "heat_color", "gfx_heatmap",
-           "gfx_variation", "gfx_influence", "winrate_text"]
+__all__ = ["lz_info_line", "kata_info_line", "reported_moves", "kata_json_response",
+           "json_policy", "heat_color", "gfx_heatmap", "gfx_variation", "gfx_influence",
+           "winrate_text"]
 
 
 def _permyriad(x: float) -> int:
@@ -95,6 +105,73 @@ def kata_info_line(result, size: int, scores: dict | None = None, score: float =
         values = np.clip(np.asarray(ownership, dtype=np.float64)[: size * size], -1.0, 1.0)
         parts.append("ownership " + " ".join(f"{v + 0.0:.4f}" for v in np.round(values, 4)))
     return " ".join(parts)
+
+
+def _finite(x: float, default: float = 0.0) -> float:
+    x = float(x)
+    return x if math.isfinite(x) else default
+
+
+def json_policy(policy, game) -> list[float]:
+    """KataGo's ``policy``: N*N+1 values, row by row from the top-left then pass, the
+    legal moves' probabilities summing to 1 (uniform when ``policy`` gives them none) and
+    -1 on illegal moves (occupied points, ko, superko, suicide)."""
+    legal = game.legal_mask().astype(bool)
+    values = np.clip(np.nan_to_num(np.asarray(policy, dtype=np.float64)[: legal.size]), 0.0, None)
+    values = np.where(legal, values, 0.0)
+    total = values.sum()
+    values = values / total if total > 0 else legal / max(1, legal.sum())
+    return [float(v) if ok else -1.0 for v, ok in zip(values, legal)]
+
+
+def kata_json_response(result, game, estimates, *, perspective: int = 0, pv_len: int = 15,
+                       ownership: bool = False, moves_ownership: bool = False, policy=None,
+                       keep=None) -> dict:
+    """The analysis part of a KataGo analysis-engine response (``moveInfos``, ``rootInfo``,
+    ``ownership``, ``policy``) for a SearchResult of ``game``. ``estimates``: the position's
+    gtp/estimates.Estimates (side to move's view; moves it scored have their own score lead,
+    and with ``moves_ownership`` their ownership). ``perspective``: BLACK, WHITE or 0 for
+    the side to move. ``pv_len``: moves after the first of each pv. ``policy``: (N*N+1,)
+    move probabilities, or None for no ``policy`` field. ``keep``: the root filter of
+    avoid/allow."""
+    size, to_play = game.size, game.to_play
+    sign = 1.0 if perspective in (0, to_play) else -1.0
+
+    def rate(x: float) -> float:
+        x = _finite(x, 0.5)
+        return x if sign > 0 else 1.0 - x
+
+    infos = []
+    for order, info in enumerate(reported_moves(result, None, keep)):
+        lead = sign * _finite(estimates.leads.get(info.action, estimates.score))
+        entry = {
+            "move": to_gtp(info.action, size), "visits": int(info.visits),
+            "utility": sign * _finite(info.q), "winrate": rate(info.winrate),
+            "scoreMean": lead, "scoreLead": lead, "scoreSelfplay": lead,
+            "prior": _finite(info.prior), "lcb": rate(info.lcb), "order": order,
+            "pv": [to_gtp(a, size) for a in (info.pv or [info.action])[: pv_len + 1]],
+        }
+        if moves_ownership and info.action in estimates.move_ownership:
+            entry["ownership"] = _ownership(sign * estimates.move_ownership[info.action], size)
+        infos.append(entry)
+    root = sign * _finite(estimates.score)
+    out = {
+        "moveInfos": infos,
+        "rootInfo": {"currentPlayer": "B" if to_play == BLACK else "W",
+                     "visits": int(result.simulations), "winrate": rate(result.winrate),
+                     "scoreLead": root, "scoreSelfplay": root,
+                     "utility": sign * _finite(result.root_value)},
+    }
+    if ownership:
+        out["ownership"] = _ownership(sign * estimates.ownership, size)
+    if policy is not None:
+        out["policy"] = json_policy(policy, game)
+    return out
+
+
+def _ownership(values, size: int) -> list[float]:
+    values = np.clip(np.nan_to_num(np.asarray(values, dtype=np.float64)[: size * size]), -1.0, 1.0)
+    return [round(float(v), 6) + 0.0 for v in values]
 
 
 def heat_color(x: float) -> str:

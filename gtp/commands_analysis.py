@@ -15,6 +15,7 @@ from .analyze_args import parse_analyze_args
 from .avoid import restricted
 from .commands_records import format_score
 from .engine import GtpCommandError, Stream, command
+from .estimates import agent_policy, ownership_head
 from .status import DEAD, SEKI
 
 __all__ = ["AnalysisCommands"]
@@ -49,9 +50,7 @@ class AnalysisCommands:
     def _ownership_head(self):
         """The agent's ``ownership(game) -> (ownership, score)`` (Black's view) when its network
         has an ownership head (--workers: this process's agent's), else None."""
-        agent = self.agent
-        return (getattr(agent, "ownership", None)
-                or getattr(getattr(agent, "main", None), "ownership", None))
+        return ownership_head(self.agent)
 
     def _network_estimate(self):
         head = self._ownership_head()
@@ -82,21 +81,11 @@ class AnalysisCommands:
 
     def _policy(self) -> np.ndarray:
         game, forced = self._position_for(self.game.to_play)
-        policy = getattr(self.agent, "policy", None)
-        if policy is not None:
-            return np.asarray(policy(game), dtype=np.float64)
-        if self.mcts is not None:
-            return self._search(game, forced, simulations=1).prior  # the root's priors
-        # the random agent's own policy: uniform over legal moves that fill no own eye
-        n = game.pass_action
-        out = np.zeros(n + 1)
-        legal = [a for a in np.flatnonzero(game.legal_mask()[:n]).tolist()
-                 if not game.board.is_eye(a, game.to_play)]
-        if legal:
-            out[legal] = 1.0 / len(legal)
-        else:
-            out[n] = 1.0
-        return out
+
+        def root_prior():  # a search agent's: the root's priors after one simulation
+            return self._search(game, forced, simulations=1).prior
+
+        return agent_policy(self.agent, game, root_prior if self.mcts is not None else None)
 
     @command("goengine-policy_heatmap")
     def cmd_policy_heatmap(self) -> str:

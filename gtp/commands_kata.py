@@ -16,7 +16,8 @@ lz-setoption name N value V         Leela Zero's options ``visits``, ``playouts`
 ==================================  ============================================================
 
 **The numbers of kata-analyze**, all from the side to move's view (KataGo's default
-``reportAnalysisWinratesAs SIDETOMOVE``):
+``reportAnalysisWinratesAs SIDETOMOVE``), computed by gtp/estimates.py, which
+goengine-analysis (KataGo's JSON analysis engine, gtp/analysis_engine.py) shares:
 
 - ``visits``, ``winrate``, ``prior``, ``lcb``: the search's root statistics (``MoveInfo``).
 - ``scoreLead`` (and ``scoreMean``, which KataGo defines as the same number): with a network
@@ -50,18 +51,13 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import time
 from contextlib import contextmanager
-
-import numpy as np
-
-from goengine.coords import BLACK
 
 from . import analysis
 from .analyze_args import parse_analyze_args
 from .avoid import restricted
 from .engine import GtpCommandError, Stream, command, parse_bool, parse_float
-from .status import judge
+from .estimates import Estimates, estimates_for
 
 __all__ = ["KataCommands", "KATA_COMMANDS", "PARAMS", "UNLIMITED_VISITS", "UNLIMITED_TIME",
            "PONDER_POLL"]
@@ -85,38 +81,6 @@ the interval, or this many seconds."""
 LZ_OPTIONS = {"visits": "maxVisits", "playouts": "maxPlayouts", "pondering": "ponderingEnabled"}
 
 
-class _Estimates:
-    """Ownership and score leads of one analysed position, from the side to move's view (see
-    the module docstring): the network's when ``head`` is given, else the judge's."""
-
-    def __init__(self, game, head, status, komi: float):
-        self.game, self.head = game, head
-        self.sign = 1.0 if game.to_play == BLACK else -1.0
-        own, score = head(game) if head is not None else (status.ownership,
-                                                          status.expected_score(komi))
-        self.ownership = self.sign * np.asarray(own, dtype=np.float64)
-        self.score = self.sign * float(score)
-        self.leads: dict[int, float] = {}
-
-    def move_leads(self, moves, seconds: float) -> dict[int, float]:
-        """Score leads after ``moves`` (best first), evaluating new ones for ``seconds``."""
-        if self.head is None:
-            return self.leads
-        deadline = time.monotonic() + seconds
-        for info in moves:
-            if info.action in self.leads:
-                continue
-            if time.monotonic() >= deadline:
-                break
-            child = self.game.copy()
-            try:
-                child.play(info.action)
-            except ValueError:  # superko the search did not see: no score for it
-                continue
-            self.leads[info.action] = self.sign * float(self.head(child)[1])
-        return self.leads
-
-
 def _count(text: str) -> int:
     """A visit count: an integer of any size (KataGo writes 2^50 for no limit), or a float."""
     try:
@@ -135,13 +99,10 @@ class KataCommands:
     _generated = None  # (move number after it, colour, action) of the last generated move
 
     # ------------------------------------------------------------------ kata-analyze
-    def _estimates(self, game) -> _Estimates:
+    def _estimates(self, game) -> Estimates:
         head = self._ownership_head()
-        status = None
-        if head is None:
-            status = self._judge() if game is self.game else judge(game.board, self.status_config,
-                                                                   game.to_play)
-        return _Estimates(game, head, status, self.rules.komi)
+        status = self._judge() if head is None and game is self.game else None
+        return estimates_for(game, head, self.status_config, self.rules.komi, status)
 
     def _kata_reporter(self, game, parsed, emit):
         """report(result) writing kata-analyze lines for ``game`` under ``parsed``'s tags."""

@@ -27,15 +27,17 @@ def _run(script: str, *argv: str) -> subprocess.CompletedProcess:
                           text=True, timeout=120)
 
 
-def test_the_scripts_are_the_five_of_the_readme():
-    assert set(SCRIPTS) == {"goengine-train", "goengine-gtp", "goengine-arena", "goengine-rl",
-                            "goengine-demo"}
+def test_the_scripts_are_the_six_of_the_readme():
+    assert set(SCRIPTS) == {"goengine-train", "goengine-gtp", "goengine-analysis", "goengine-arena",
+                            "goengine-rl", "goengine-demo"}
 
 
 @pytest.mark.parametrize("script, argv, shows", [
     ("goengine-gtp", ["--help"], ["--agent SPEC", "--visits", "--time-per-move", "--resign-threshold",
                                   "--ramp", "--backend"]),
     ("goengine-gtp", ["-h"], ["--agent SPEC", "--lambda"]),
+    ("goengine-analysis", ["--help"], ["--agent SPEC", "-model", "-override-config",
+                                       "-quit-without-waiting"]),
     ("goengine-arena", ["--help"], ["run", "agents"]),
     ("goengine-arena", ["run", "--help"], ["--games", "--jobs", "--seed"]),
     ("goengine-train", ["--help"], ["zero", "distill", "expert-data", "rollout", "value"]),
