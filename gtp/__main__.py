@@ -20,7 +20,7 @@ from goengine.coords import MAX_SIZE, MIN_SIZE
 
 from goengine.agents import AGENT_KINDS, BACKENDS, MCTS_VISITS, NETWORK_VISITS, spec_board_sizes
 
-from .players import PlayerOptions, check_options
+from .players import PlayerOptions, check_options, log_to_stderr
 
 __all__ = ["main", "build_parser", "engine_from_args"]
 
@@ -174,9 +174,7 @@ def engine_from_args(args: argparse.Namespace, background: bool = False):
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        stream=sys.stderr, format="%(name)s: %(message)s",
-        level=logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO)
+    log_to_stderr(args.verbose, args.quiet)
     try:
         engine = engine_from_args(args, background=True)
     except (ValueError, OSError) as exc:

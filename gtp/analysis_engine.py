@@ -51,7 +51,7 @@ from .analysis_query import (QueryError, Settings, apply_settings, parse_overrid
                              parse_query)
 from .avoid import restricted
 from .estimates import agent_policy, estimates_for, ownership_head
-from .players import PlayerOptions, check_options, make_agent
+from .players import PlayerOptions, check_options, log_to_stderr, make_agent
 from .status import StatusConfig
 
 __all__ = ["AnalysisEngine", "main", "build_parser"]
@@ -189,7 +189,7 @@ class AnalysisEngine:
 
     # ------------------------------------------------------------------ actions
     def _action(self, obj: dict) -> None:
-        action, qid = obj["action"], obj["id"]
+        action = obj["action"]
         if action == "query_version":
             self.write({**obj, "version": goengine.__version__, "git_hash": "<omitted>"})
         elif action == "clear_cache":
@@ -407,9 +407,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        stream=sys.stderr, format="%(name)s: %(message)s",
-        level=logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO)
+    log_to_stderr(args.verbose, args.quiet)
     try:
         defaults, ignored, unknown = apply_settings(Settings(),
                                                     parse_override_config(args.override_config))

@@ -110,3 +110,12 @@ def make_agent(agent: str | AgentSpec, options: PlayerOptions, resign_threshold=
     """The agent of ``--agent`` and the flags (goengine.agents.make_agent)."""
     from goengine.agents import make_agent as build
     return build(agent_spec(agent, options, resign_threshold), options.context())
+
+
+def log_to_stderr(verbose: bool, quiet: bool) -> None:
+    """The command lines' logging: "goengine: message" lines on stderr, at DEBUG with
+    --verbose, WARNING with --quiet, INFO otherwise."""
+    import logging
+    import sys
+    logging.basicConfig(stream=sys.stderr, format="%(name)s: %(message)s",
+                        level=logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO)

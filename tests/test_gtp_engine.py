@@ -1155,6 +1155,19 @@ def board_vertex(token: str, size: int) -> str:
     return token
 
 
+def read_pv(tokens: list[str], i: int, size: int, move: str, ends: tuple) -> tuple[list[str], int]:
+    """The ``pv V V ...`` of an analysis line from token i to the next of ``ends``: the
+    vertices (each on the board, the first ``move``) and the index after them."""
+    assert tokens[i] == "pv", f"expected 'pv' at token {i}"
+    i += 1
+    pv = []
+    while i < len(tokens) and tokens[i] not in ends:
+        pv.append(board_vertex(tokens[i], size))
+        i += 1
+    assert pv and pv[0] == move, "the pv must start with the move"
+    return pv, i
+
+
 def parse_lz_info(line: str, size: int) -> list[dict]:
     """A strict parser of one Leela Zero analysis line: ``info move V visits N winrate W
     prior P lcb L order O pv V V ...`` repeated, single spaces, every vertex on the board,
@@ -1176,14 +1189,7 @@ def parse_lz_info(line: str, size: int) -> list[dict]:
             assert tokens[i + 1].isdigit(), f"{key} {tokens[i + 1]!r} is not an integer"
             entry[key] = int(tokens[i + 1])
             i += 2
-        assert tokens[i] == "pv", f"expected 'pv' at token {i}"
-        i += 1
-        pv = []
-        while i < len(tokens) and tokens[i] != "info":
-            pv.append(vertex(tokens[i]))
-            i += 1
-        assert pv and pv[0] == entry["move"], "the pv must start with the move"
-        entry["pv"] = pv
+        entry["pv"], i = read_pv(tokens, i, size, entry["move"], ("info",))
         assert entry["visits"] >= 1
         for key in ("winrate", "prior", "lcb"):
             assert 0 <= entry[key] <= 10000, f"{key} {entry[key]} out of 0..10000"

@@ -24,7 +24,7 @@ from gtp.avoid import MoveFilter, parse_vertices
 from gtp.commands_kata import KATA_COMMANDS, UNLIMITED_VISITS
 from gtp.handlers import GoEngine
 from gtp.players import PlayerOptions
-from test_gtp_engine import board_vertex
+from test_gtp_engine import board_vertex, read_pv
 
 ROOT = Path(__file__).resolve().parents[1]
 _FLOAT = re.compile(r"-?\d+\.\d+")
@@ -64,14 +64,7 @@ def parse_kata_line(line: str, size: int, ownership: bool = False) -> tuple[list
             else:
                 entry[key] = real(value, key)
             i += 2
-        assert tokens[i] == "pv", f"expected 'pv' at token {i}"
-        i += 1
-        pv = []
-        while i < len(tokens) and tokens[i] not in ("info", "ownership"):
-            pv.append(vertex(tokens[i]))
-            i += 1
-        assert pv and pv[0] == entry["move"], "the pv must start with the move"
-        entry["pv"] = pv
+        entry["pv"], i = read_pv(tokens, i, size, entry["move"], ("info", "ownership"))
         assert entry["visits"] >= 1
         for key in ("winrate", "prior", "lcb"):
             assert 0.0 <= entry[key] <= 1.0, f"{key} {entry[key]} out of [0, 1]"
