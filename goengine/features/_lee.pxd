@@ -21,6 +21,8 @@ ctypedef struct lee_scratch_t:
 
 cdef lee_scratch_t* lee_scratch_new() noexcept nogil
 cdef void lee_scratch_free(lee_scratch_t* s) noexcept nogil
+cdef lee_scratch_t* lee_scratch_take() except NULL
+cdef void lee_scratch_give(lee_scratch_t* s) noexcept
 cdef void lee_planes_c(const board_t* b, int color, const int16_t* last_moves, int nplanes,
                        float* out, lee_scratch_t* s) noexcept nogil
 cdef bint ladder_capture_c(const board_t* b, int pt, int color, lee_scratch_t* s) noexcept nogil

@@ -115,7 +115,9 @@ cdef void lee_scratch_free(lee_scratch_t* s) noexcept nogil:
 cdef lee_scratch_t* _cached = NULL    # one spare work space, taken and given back under the GIL
 
 
-cdef lee_scratch_t* _scratch() except NULL:
+cdef lee_scratch_t* lee_scratch_take() except NULL:
+    """A work space: the spare one, or a new one (MemoryError when none can be had). Under
+    the GIL; give it back with lee_scratch_give. Shared by the lee and zerogo planes."""
     global _cached
     cdef lee_scratch_t* s = _cached
     if s != NULL:
@@ -123,11 +125,12 @@ cdef lee_scratch_t* _scratch() except NULL:
         return s
     s = lee_scratch_new()
     if s == NULL:
-        raise MemoryError("lee features: cannot allocate the ladder work space")
+        raise MemoryError("cannot allocate the ladder work space")
     return s
 
 
-cdef void _release(lee_scratch_t* s) noexcept:
+cdef void lee_scratch_give(lee_scratch_t* s) noexcept:
+    """Keep `s` as the spare work space, or free it when there is one."""
     global _cached
     if _cached == NULL:
         _cached = s
@@ -430,7 +433,7 @@ def lee_planes(boards, colors, last_moves=None, int planes=48, out=None):
     cdef int[::1] cv = cols
     cdef Board board
     cdef const int16_t* lmp = NULL
-    cdef lee_scratch_t* s = _scratch()
+    cdef lee_scratch_t* s = lee_scratch_take()
     try:
         for i in range(count):
             board = <Board?>boards[i]
@@ -443,7 +446,7 @@ def lee_planes(boards, colors, last_moves=None, int planes=48, out=None):
             with nogil:
                 lee_planes_c(&board.b, cv[i], lmp, planes, &o[i, 0, 0, 0], s)
     finally:
-        _release(s)
+        lee_scratch_give(s)
     return result
 
 
@@ -491,7 +494,7 @@ def lee_planes_batch(LeafBatch batch, last_moves=None, int planes=48, out=None):
     result = _out_array(out, count, planes, batch.size)
     cdef float[:, :, :, ::1] o = result
     cdef const int16_t* lmp = NULL
-    cdef lee_scratch_t* s = _scratch()
+    cdef lee_scratch_t* s = lee_scratch_take()
     try:
         with nogil:
             for i in range(count):
@@ -499,7 +502,7 @@ def lee_planes_batch(LeafBatch batch, last_moves=None, int planes=48, out=None):
                     lmp = &lm[i, 0]
                 lee_planes_c(&batch.boards[i], batch.to_play[i], lmp, planes, &o[i, 0, 0, 0], s)
     finally:
-        _release(s)
+        lee_scratch_give(s)
     return result
 
 
@@ -515,11 +518,11 @@ def ladder_capture(Board board, int action, int color):
     cdef int pt = _empty_point(board, action)
     if board.b.color[pt] != EMPTY:
         return False
-    cdef lee_scratch_t* s = _scratch()
+    cdef lee_scratch_t* s = lee_scratch_take()
     try:
         return bool(ladder_capture_c(&board.b, pt, color, s))
     finally:
-        _release(s)
+        lee_scratch_give(s)
 
 
 def ladder_escape(Board board, int action, int color):
@@ -527,11 +530,11 @@ def ladder_escape(Board board, int action, int color):
     cdef int pt = _empty_point(board, action)
     if board.b.color[pt] != EMPTY:
         return False
-    cdef lee_scratch_t* s = _scratch()
+    cdef lee_scratch_t* s = lee_scratch_take()
     try:
         return bool(ladder_escape_c(&board.b, pt, color, s))
     finally:
-        _release(s)
+        lee_scratch_give(s)
 
 
 def after_move_info(Board board, int action, int color):

@@ -68,10 +68,11 @@ from goengine._board cimport (
 from goengine.search._tree cimport LeafBatch
 from goengine.features._boardops cimport chain_liberty
 from goengine.features._lee cimport (
-    lee_scratch_t, lee_scratch_new, lee_scratch_free, ladder_capture_chain_c,
+    lee_scratch_t, lee_scratch_take, lee_scratch_give, ladder_capture_chain_c,
     ladder_defence_fails_c,
 )
 from goengine.features._zero cimport zero17_c, ZERO_HISTORY
+from goengine.features._zero import _out_array
 
 cnp.import_array()
 
@@ -79,31 +80,7 @@ NUM_PLANES = ZG_PLANES
 HISTORY = ZERO_HISTORY
 
 
-# ----------------------------------------------------------------------------- scratch
-cdef lee_scratch_t* _cached = NULL    # one spare ladder work space, taken and given back under the GIL
-
-
-cdef lee_scratch_t* _scratch() except NULL:
-    global _cached
-    cdef lee_scratch_t* s = _cached
-    if s != NULL:
-        _cached = NULL
-        return s
-    s = lee_scratch_new()
-    if s == NULL:
-        raise MemoryError("zerogo25: cannot allocate the ladder work space")
-    return s
-
-
-cdef void _release(lee_scratch_t* s) noexcept:
-    global _cached
-    if _cached == NULL:
-        _cached = s
-    else:
-        lee_scratch_free(s)
-
-
-# ----------------------------------------------------------------------------- the board planes
+# ----------------------------------------------------------------------------- ladders
 cdef bint _ladderable(const board_t* b, int h, int c, lee_scratch_t* s) noexcept nogil:
     """Plane 24's question for the chain with head h (see the module docstring)."""
     cdef int libs = b.libs[h], k
@@ -213,16 +190,6 @@ cdef int _board_from_stones(board_t* b, const int8_t* now, const int8_t* before,
 
 
 # ----------------------------------------------------------------------------- Python API
-def _out_array(out, shape):
-    """`out` if it is a C-contiguous float32 array of `shape`, a new one if None."""
-    if out is None:
-        return np.empty(shape, dtype=np.float32)
-    if (not isinstance(out, np.ndarray) or out.shape != shape or out.dtype != np.float32
-            or not out.flags.c_contiguous):
-        raise ValueError(f"out must be a C-contiguous float32 array of shape {shape}")
-    return out
-
-
 def zerogo25(stones, to_play, int size, out=None):
     """Training time: stones int8 (B, H, N*N) ([:, 0] the current position, [:, 1] the one
     before it; H >= 1, missing history empty), to_play (B,) -> float32 (B, 25, N, N)."""
@@ -253,7 +220,7 @@ def zerogo25(stones, to_play, int size, out=None):
         raise MemoryError()
     cdef lee_scratch_t* s = NULL
     try:
-        s = _scratch()
+        s = lee_scratch_take()
         with nogil:
             for i in range(count):
                 zero17_c(&sv[i, 0, 0], &tv[i], 1, history, nn, &ov[i, 0, 0, 0])
@@ -266,7 +233,7 @@ def zerogo25(stones, to_play, int size, out=None):
     finally:
         free(b)
         if s != NULL:
-            _release(s)
+            lee_scratch_give(s)
     if bad == 1:
         raise ValueError(f"position {at}: stones must be 0 (empty), 1 (black) or 2 (white)")
     if bad == 2:
@@ -284,7 +251,7 @@ def zerogo25_batch(LeafBatch batch, out=None):
         return out
     cdef float[:, :, :, ::1] ov = out
     cdef int H = batch.history_length
-    cdef lee_scratch_t* s = _scratch()
+    cdef lee_scratch_t* s = lee_scratch_take()
     try:
         with nogil:
             for i in range(count):
@@ -292,5 +259,5 @@ def zerogo25_batch(LeafBatch batch, out=None):
                          &ov[i, 0, 0, 0])
                 zerogo_board_c(&batch.boards[i], batch.to_play[i], &ov[i, 0, 0, 0], s)
     finally:
-        _release(s)
+        lee_scratch_give(s)
     return out
