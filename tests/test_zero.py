@@ -272,6 +272,9 @@ def test_continuous_update_promotes_every_candidate(tmp_path):
     run.run()
     assert run.state["best_generation"] == 1
     assert not run.gating_path(1).exists()
+    from training.ship import model_card
+    card = model_card(tmp_path / "run", "zero-tiny", [])
+    assert "no gating: each candidate played the next generation" in card and "Elo chain" not in card
 
 
 def test_zero_elo_rates_promoted_generations_and_resumes(tmp_path, capsys):

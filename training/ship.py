@@ -49,6 +49,7 @@ def model_card(run: Path, name: str, strength: list[str], generation: int | None
     sp.setdefault("simulations", search.get("num_simulations"))
     sp.setdefault("dirichlet_epsilon", search.get("dirichlet_epsilon"))
     promoted = [h for h in state["history"] if h["promoted"]]
+    gated = config.get("gating", True)
     lines = [
         f"# {name}: AlphaGo Zero network for {config['size']}x{config['size']}",
         "",
@@ -73,8 +74,8 @@ def model_card(run: Path, name: str, strength: list[str], generation: int | None
         + f"({sp['resign_playthrough']:.0%} of games played through), komi {config['komi']}.",
         f"- **Training**: replay window {config['window_samples']:,} samples, SGD momentum {config['momentum']}, "
         f"lr {config['learning_rate']} with drops at {config['lr_drops']} of the run, L2 {config['weight_decay']}; "
-        f"gating {config['gating_games']} games at {config['gating_simulations']} simulations, promotion at "
-        f"{config['gating_threshold']:.0%}.",
+        + (f"gating {config['gating_games']} games at {config['gating_simulations']} simulations, promotion at "
+           f"{config['gating_threshold']:.0%}." if gated else "no gating: each candidate played the next generation."),
         f"- **Compute**: {games:,} self-play games so far; logged wall time {seconds / 3600:.2f} h of self-play"
         + (f", {stage_hours['train']:.2f} h of training and {stage_hours['gating']:.2f} h of gating"
            + (f" (these two logged for {timed} of {state['generation']} generations)"
@@ -84,11 +85,11 @@ def model_card(run: Path, name: str, strength: list[str], generation: int | None
             f"({meta_note(run)}), not a random network."] if config.get("initial_weights") else []),
         *([f"- **Replay window seeded** with {seed_note(run)} of `{config['window_seed']}`, "
             f"pushed out by this run's games as they came."] if config.get("window_seed") else []),
-        "- **Promotions**: " + (", ".join(f"gen {h['generation']} ({h['winrate_vs_best']:.0%} vs gen "
-                                            f"{h['previous_best']})" for h in promoted) or "none"),
-        f"- **Elo chain** (gating results, generation 0 = "
-        f"{'the starting network' if config.get('initial_weights') else 'random init'} = 0): "
-        + ", ".join(f"gen {k}: {v:+.0f}" for k, v in state["elo"].items()),
+        *(["- **Promotions**: " + (", ".join(f"gen {h['generation']} ({h['winrate_vs_best']:.0%} vs gen "
+                                             f"{h['previous_best']})" for h in promoted) or "none"),
+            f"- **Elo chain** (gating results, generation 0 = "
+            f"{'the starting network' if config.get('initial_weights') else 'random init'} = 0): "
+            + ", ".join(f"gen {k}: {v:+.0f}" for k, v in state["elo"].items())] if gated else []),
         *([anchor_note(state["anchor"])] if state.get("anchor") else []),
     ]
     return "\n".join(lines + card_tail(strength, "zero", f"{name}.pt", "this network"))
