@@ -156,14 +156,18 @@ class AnalysisCommands:
         keep = self._root_filter(game.to_play, parsed.moves)
 
         def produce(emit):
-            def report(result):
-                line = analysis.lz_info_line(result, self.size, parsed.max_moves, keep)
-                if line:
-                    emit(line)
-
+            report = self._lz_reporter(parsed, keep, emit)
             self._search_until_input(game, forced, parsed.interval / 100.0, report, parsed.moves)
 
         return Stream(produce)
+
+    def _lz_reporter(self, parsed, keep, emit):
+        """report(result): emit Leela Zero's info line of a search result (none when empty)."""
+        def report(result):
+            line = analysis.lz_info_line(result, self.size, parsed.max_moves, keep)
+            if line:
+                emit(line)
+        return report
 
     def _search_until_input(self, game, forced, interval, report=None, moves=None,
                             poll: float = 0.1) -> None:
@@ -206,12 +210,7 @@ class AnalysisCommands:
         keep = self._root_filter(parsed.color, parsed.moves)
 
         def produce(emit):
-            def report(result):
-                line = analysis.lz_info_line(result, self.size, parsed.max_moves, keep)
-                if line:
-                    emit(line)
-
-            self._genmove_stream(parsed, report, emit)
+            self._genmove_stream(parsed, self._lz_reporter(parsed, keep, emit), emit)
 
         return Stream(produce)
 
